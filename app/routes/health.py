@@ -1,0 +1,26 @@
+"""GET /health: liveness and database reachability."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from app.db import get_db
+from app.extensions import Blueprint
+from app.services.health_service import check_health
+
+blp = Blueprint("health", __name__, url_prefix="/", description="Service health")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, description="A dependency is unreachable; the reason is in `error`")
+    def get(self) -> dict:
+        """Report whether the API and its database answer."""
+        return check_health(db=get_db())
