@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from app.cli import register_cli
 from app.config import Config, load_config
 from app.errors import register_error_handlers
 from app.extensions import init_extensions
@@ -45,4 +46,5 @@ def create_app(config: Config | None = None, *, db: Any = None) -> Flask:
     register_blueprints(api, config.API_PREFIX)
     register_error_handlers(app)
     register_request_logging(app)
+    register_cli(app)
     return app

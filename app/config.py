@@ -46,6 +46,9 @@ class Config:
     DEFAULT_CORS_ORIGINS = ""
     DEFAULT_RATELIMIT_STORAGE_URI = "memory://"
     SECURITY_HEADERS = False
+    # Argon2id cost: OWASP's minimum (19 MiB, 2 passes, 1 lane); only TestingConfig goes lower.
+    DEFAULT_ARGON2_TIME_COST = 2
+    DEFAULT_ARGON2_MEMORY_COST = 19456
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -63,18 +66,31 @@ class Config:
         )
         self.EMBEDDING_MODEL: str = env.get("EMBEDDING_MODEL", "bundled:all-MiniLM-L6-v2")
         self.EMBEDDING_DIM: int = int(env.get("EMBEDDING_DIM", "384"))
+        self.FAISS_THREADS: int = int(env.get("FAISS_THREADS", "1"))
         self.EMBEDDED_DB_PATH: str = _project_path(env.get("EMBEDDED_DB_PATH", "instance/anime.db"))
         self.PORT: int = int(env.get("PORT", "5000"))
         self.LOG_LEVEL: str = env.get("LOG_LEVEL", "INFO").upper()
         self.CORS_ORIGINS: list[str] = _as_list(env.get("CORS_ORIGINS", self.DEFAULT_CORS_ORIGINS))
         self.MAX_CONTENT_LENGTH: int = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.RATELIMIT_ENABLED: bool = _as_bool(env.get("RATELIMIT_ENABLED", "true"))
-        self.RATELIMIT_STORAGE_URI: str = env.get(
-            "RATELIMIT_STORAGE_URI", self.DEFAULT_RATELIMIT_STORAGE_URI
+        self.RATELIMIT_STORAGE_URI: str = (
+            env.get("RATELIMIT_STORAGE_URI", "") or self.DEFAULT_RATELIMIT_STORAGE_URI
         )
         self.RATELIMIT_DEFAULT: str = env.get("RATELIMIT_DEFAULT", "300/minute")
         self.RATELIMIT_AUTH: str = env.get("RATELIMIT_AUTH", "10/minute")
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        self.TRUSTED_PROXIES: int = int(env.get("TRUSTED_PROXIES", "0"))
         self.STATS_CACHE_SECONDS: int = int(env.get("STATS_CACHE_SECONDS", "30"))
+        self.MODEL_CHECK_SECONDS: float = float(env.get("MODEL_CHECK_SECONDS", "2"))
+        self.ANIME_CACHE_SECONDS: int = int(env.get("ANIME_CACHE_SECONDS", "300"))
+        self.TRAINING_STALE_SECONDS: int = int(env.get("TRAINING_STALE_SECONDS", "120"))
+        self.ARGON2_TIME_COST: int = int(
+            env.get("ARGON2_TIME_COST", str(self.DEFAULT_ARGON2_TIME_COST))
+        )
+        self.ARGON2_MEMORY_COST: int = int(
+            env.get("ARGON2_MEMORY_COST", str(self.DEFAULT_ARGON2_MEMORY_COST))
+        )
+        self.ARGON2_PARALLELISM: int = int(env.get("ARGON2_PARALLELISM", "1"))
 
     def _default_secret(self) -> str:
         return DEV_SECRET
@@ -108,6 +124,9 @@ class TestingConfig(Config):
     TESTING = True
     DEFAULT_MONGODB_URI = "mongomock://localhost"
     DEFAULT_CORS_ORIGINS = "http://localhost:5173"
+    # Cheap hashes keep the many registrations of the test suite fast; never used outside tests.
+    DEFAULT_ARGON2_TIME_COST = 1
+    DEFAULT_ARGON2_MEMORY_COST = 1024
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__({} if environ is None else environ)
@@ -116,6 +135,8 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SECURITY_HEADERS = True
+    # Counts shared by every worker, in the app's own MongoDB (embedded server included).
+    DEFAULT_RATELIMIT_STORAGE_URI = "database://"
 
     def _default_secret(self) -> str:
         return ""
@@ -129,6 +150,11 @@ class ProductionConfig(Config):
                 raise ConfigError(f"{name} looks like a placeholder; set a random secret")
             if len(value.encode()) < MIN_SECRET_BYTES:
                 raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+        if (
+            self.ARGON2_TIME_COST < Config.DEFAULT_ARGON2_TIME_COST
+            or self.ARGON2_MEMORY_COST < Config.DEFAULT_ARGON2_MEMORY_COST
+        ):
+            raise ConfigError("ARGON2_TIME_COST/ARGON2_MEMORY_COST are below OWASP's minimum")
 
 
 CONFIG_CLASSES: dict[str, type[Config]] = {

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, current_app
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from app.db.client import connect
 from app.db.indexes import ensure_indexes
 from app.errors import http_exception_response
+from app.rate_limit_storage import DatabaseStorage
+from app.services.admin_service import StatsCache
+from app.services.model_registry import ModelRegistry
+from app.services.recommendation_service import AnimeCache
+from app.services.semantic_search_service import SearchIndex
+from app.services.training_jobs import SubprocessLauncher
+
+RATE_LIMIT_STORAGES = (DatabaseStorage,)  # imported so limits knows the database:// scheme
 
 
 class JsonApi(Api):
@@ -24,10 +37,47 @@ class JsonApi(Api):
         return http_exception_response(error)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _unstorable(data: Any) -> str | None:
+    """Why MongoDB could not store ``data`` (lone surrogate, integer beyond 64 bits), or None."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            return "strings must be valid UTF-8"
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            return "integers must fit in 64 bits"
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
 class BadRequestParser(FlaskParser):
-    """Invalid input is a 400 (webargs defaults to 422)."""
+    """Invalid input is a 400 (webargs defaults to 422); a body must be JSON of valid UTF-8."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if req.get_data(cache=True) and not is_json_request(req):
+            abort(415, description="the request body must be JSON (Content-Type: application/json)")
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, description="invalid input: the JSON body is nested too deeply")
+        except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+            if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+                raise
+            abort(400, description="invalid input: a number in the JSON body is too large")
+        problem = _unstorable(data)
+        if problem:
+            abort(400, description=f"invalid input: {problem}")
+        return data
 
 
 class Blueprint(SmorestBlueprint):
@@ -38,6 +88,10 @@ class Blueprint(SmorestBlueprint):
 
 jwt = JWTManager()
 cors = CORS()
+# Per-app settings are read per request, so each app (and test) gets its own rates.
+limiter = Limiter(
+    get_remote_address, default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]]
+)
 
 
 def init_database(app: Flask, db: Any = None) -> None:
@@ -50,13 +104,49 @@ def init_database(app: Flask, db: Any = None) -> None:
     app.extensions["mongo_db"] = db
 
 
+def init_search_index(app: Flask) -> None:
+    """The worker's semantic index: loaded on first use, reloaded when its file changes."""
+    app.extensions["search_index"] = SearchIndex(
+        app.config["FAISS_INDEX_PATH"],
+        app.config["EMBEDDING_MODEL"],
+        threads=app.config["FAISS_THREADS"],
+    )
+
+
+def init_serving(app: Flask) -> None:
+    """The worker's trained models (loaded on first use, hot-reloaded), caches, job launcher."""
+    app.extensions["model_registry"] = ModelRegistry(
+        app.config["MODELS_DIR"], check_interval=app.config["MODEL_CHECK_SECONDS"]
+    )
+    app.extensions["anime_cache"] = AnimeCache(app.config["ANIME_CACHE_SECONDS"])
+    app.extensions["stats_cache"] = StatsCache(app.config["STATS_CACHE_SECONDS"])
+    job_env = {
+        "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
+        **{
+            name: str(app.config[name])
+            for name in ("MONGODB_URI", "MONGODB_DB", "EMBEDDED_DB_PATH", "MODELS_DIR", "LOG_LEVEL")
+        },
+    }
+    app.extensions["training_launcher"] = SubprocessLauncher(
+        job_env, Path(app.config["MODELS_DIR"]) / "job_logs"
+    )
+
+
 def init_extensions(app: Flask, db: Any = None) -> JsonApi:
     """Bind every extension to ``app``; return the app's own Api to register blueprints on."""
     init_database(app, db)
+    init_search_index(app)
+    init_serving(app)
     api = JsonApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     jwt.init_app(app)
+    limiter.init_app(app)
     cors.init_app(
         app,
         resources={f"{app.config['API_PREFIX']}/*": {"origins": app.config["CORS_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After", "X-Request-ID"],
     )
     return api

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import mongomock
@@ -17,6 +18,24 @@ from pymongo.database import Database
 
 from app import create_app
 from app.config import TestingConfig
+
+pytest_plugins = ["tests.routes.semantic_fixtures"]
+
+
+
+def _let_mongomock_accept_bulk_sort() -> None:
+    """pymongo >= 4.9 passes ``sort`` to bulk update/replace builders; mongomock 4.3 predates it."""
+    builder = mongomock.collection.BulkOperationBuilder
+    for name in ("add_update", "add_replace"):
+        original = getattr(builder, name)
+
+        def accept_sort(self, *args, _original=original, sort=None, **kwargs):
+            return _original(self, *args, **kwargs)
+
+        setattr(builder, name, accept_sort)
+
+
+_let_mongomock_accept_bulk_sort()
 
 SAMPLE_ANIME = [
     {
@@ -79,8 +98,10 @@ def db() -> Database:
 
 
 @pytest.fixture
-def config() -> TestingConfig:
-    return TestingConfig({"RATELIMIT_ENABLED": "false"})
+def config(tmp_path: Path) -> TestingConfig:
+    return TestingConfig(
+        {"RATELIMIT_ENABLED": "false", "FAISS_INDEX_PATH": str(tmp_path / "faiss" / "anime.index")}
+    )
 
 
 @pytest.fixture

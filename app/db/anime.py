@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 from app.db.common import count
 
+log = logging.getLogger(__name__)
+
 PUBLIC_FIELDS = {"_id": 0}
+PUBLIC_FIELD_NAMES = (
+    "anime_id",
+    "name",
+    "genre",
+    "type",
+    "episodes",
+    "rating",
+    "members",
+    "description",
+    "image_url",
+)
+GENRE_SEPARATOR = ", "
+TEXT_SCORE = {"score": {"$meta": "textScore"}}
+# nx-27017 turns a textScore projection into an inclusion projection: name every public field.
+TEXT_PROJECTION = {
+    "_id": 0,
+    **{field: 1 for field in PUBLIC_FIELD_NAMES},
+    **TEXT_SCORE,
+}
+INDEX_NOT_FOUND = 27
 
 
 def find_by_id(db: Database, anime_id: int) -> dict[str, Any] | None:
@@ -26,6 +51,13 @@ def find_by_ids(db: Database, anime_ids: Iterable[int]) -> dict[int, dict[str, A
     return {int(doc["anime_id"]): doc for doc in cursor}
 
 
+def find_popular(db: Database, *, min_members: int, limit: int) -> list[dict[str, Any]]:
+    """The best-rated anime among those with at least ``min_members`` members, best first."""
+    query = {"members": {"$gte": min_members}, "rating": {"$type": "number"}}
+    order = [("rating", DESCENDING), ("anime_id", ASCENDING)]
+    return list(db.anime.find(query, PUBLIC_FIELDS).sort(order).limit(limit))
+
+
 def all_ids(db: Database) -> set[int]:
     return {int(doc["anime_id"]) for doc in db.anime.find({}, {"_id": 0, "anime_id": 1})}
 
@@ -34,23 +66,124 @@ def count_anime(db: Database) -> int:
     return count(db.anime)
 
 
-def upsert_many(db: Database, documents: list[dict[str, Any]]) -> tuple[int, int]:
-    """Insert or update anime by anime_id; return (inserted, modified)."""
+def find_all_for_comparison(db: Database) -> dict[int, dict[str, Any]]:
+    """anime_id -> stored document (without _id) for the whole catalogue, in one pass."""
+    return {int(doc["anime_id"]): doc for doc in db.anime.find({}, PUBLIC_FIELDS)}
+
+
+def insert_many(db: Database, documents: list[dict[str, Any]]) -> int:
+    """Insert new anime in one batch; return how many were inserted."""
     if not documents:
-        return 0, 0
-    operations = [
-        UpdateOne({"anime_id": doc["anime_id"]}, {"$set": doc}, upsert=True) for doc in documents
-    ]
-    result = db.anime.bulk_write(operations, ordered=False)
-    return result.upserted_count, result.modified_count
-
-
-def set_descriptions(db: Database, descriptions: dict[int, str]) -> int:
-    """Set ``description`` for the given anime ids; return how many documents changed."""
-    operations = [
-        UpdateOne({"anime_id": anime_id}, {"$set": {"description": text}})
-        for anime_id, text in descriptions.items()
-    ]
-    if not operations:
         return 0
+    return len(db.anime.insert_many(documents, ordered=False).inserted_ids)
+
+
+def update_fields(db: Database, changes: dict[int, dict[str, Any]]) -> int:
+    """``$set`` the given fields per anime_id in one batch; return how many documents changed."""
+    if not changes:
+        return 0
+    operations = [
+        UpdateOne({"anime_id": anime_id}, {"$set": fields}) for anime_id, fields in changes.items()
+    ]
     return db.anime.bulk_write(operations, ordered=False).modified_count
+
+
+def genre_filter(genres: Sequence[str]) -> dict[str, Any]:
+    """Anime having every one of ``genres``, each matched whole and case-insensitively.
+
+    The ``genre`` field is a comma-separated list, so a genre matches only between commas (or the
+    ends): "Shounen" does not match "Shounen Ai".
+    """
+    clauses = [
+        {"genre": {"$regex": rf"(^|,)\s*{re.escape(genre)}\s*(,|$)", "$options": "i"}}
+        for genre in genres
+    ]
+    return {"$and": clauses} if clauses else {}
+
+
+def find_page(
+    db: Database,
+    query: dict[str, Any],
+    *,
+    sort_field: str,
+    descending: bool,
+    skip: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """One page of anime matching ``query``, ordered by ``sort_field`` then anime_id."""
+    order: list[tuple[str, int]] = [(sort_field, DESCENDING if descending else ASCENDING)]
+    if sort_field != "anime_id":
+        order.append(("anime_id", ASCENDING))
+    return list(db.anime.find(query, PUBLIC_FIELDS).sort(order).skip(skip).limit(limit))
+
+
+def count_matching(db: Database, query: dict[str, Any]) -> int:
+    return count(db.anime, query)
+
+
+def genre_counts(db: Database) -> list[dict[str, Any]]:
+    """Every genre with its number of anime: ``[{"genre", "count"}]`` sorted by genre."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"genre": {"$type": "string", "$ne": ""}}},
+        {"$project": {"_id": 0, "genre": {"$split": ["$genre", GENRE_SEPARATOR]}}},
+        {"$unwind": "$genre"},
+        {"$group": {"_id": "$genre", "count": {"$sum": 1}}},
+        {"$sort": {"_id": 1}},
+    ]
+    return [{"genre": row["_id"], "count": row["count"]} for row in db.anime.aggregate(pipeline)]
+
+
+def search_text(db: Database, text: str, limit: int) -> list[dict[str, Any]] | None:
+    """Anime whose name matches ``text`` in the text index, best score first.
+
+    None when the database cannot run ``$text`` (mongomock, or a missing text index), so the
+    caller can fall back to pattern matching.
+    """
+    cursor = (
+        db.anime.find({"$text": {"$search": text}}, TEXT_PROJECTION)
+        .sort([("score", TEXT_SCORE["score"]), ("members", DESCENDING)])
+        .limit(limit)
+    )
+    try:
+        documents = list(cursor)
+    except NotImplementedError:
+        return None
+    except OperationFailure as error:
+        if error.code != INDEX_NOT_FOUND:
+            raise
+        log.warning("anime has no text index; keyword search falls back to patterns")
+        return None
+    for document in documents:
+        document.pop("score", None)
+    return documents
+
+
+def find_by_name_containing(
+    db: Database,
+    text: str,
+    query: dict[str, Any],
+    *,
+    exclude_ids: Iterable[int],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Anime whose name contains ``text`` (literally, any case), most members first."""
+    name_query = {
+        "name": {"$regex": re.escape(text), "$options": "i"},
+        "anime_id": {"$nin": list(exclude_ids)},
+        **query,
+    }
+    cursor = db.anime.find(name_query, PUBLIC_FIELDS).sort(
+        [("members", DESCENDING), ("anime_id", ASCENDING)]
+    )
+    return list(cursor.limit(limit))
+
+
+INDEX_FIELDS = {"_id": 0, "anime_id": 1, "name": 1, "genre": 1, "type": 1, "members": 1}
+
+
+def iter_for_index(
+    db: Database, anime_ids: Iterable[int] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The fields the semantic index embeds (with ``description``), for all or some anime."""
+    query = {} if anime_ids is None else {"anime_id": {"$in": [int(a) for a in anime_ids]}}
+    yield from db.anime.find(query, {**INDEX_FIELDS, "description": 1}).sort("anime_id", ASCENDING)

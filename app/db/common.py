@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.collection import Collection
+from pymongo.database import Database
 
 
 def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
@@ -18,6 +20,38 @@ def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
     pipeline: list[dict[str, Any]] = [{"$match": query or {}}, {"$count": "n"}]
     result = list(collection.aggregate(pipeline))
     return int(result[0]["n"]) if result else 0
+
+
+_EMBEDDED_PROCESS = "nx_27017"
+# id(client) -> (weak reference to that client, answer): the reference tells a live client from a
+# new one that reuses a collected client's id (a mongomock client's, say, in the same test run).
+_is_embedded: dict[int, tuple[weakref.ref, bool]] = {}
+
+
+def _on_embedded_server(db: Database) -> bool:
+    key = id(db.client)
+    cached = _is_embedded.get(key)
+    if cached is not None and cached[0]() is db.client:
+        return cached[1]
+    try:
+        answer = db.command("buildInfo").get("process") == _EMBEDDED_PROCESS
+    except Exception:  # noqa: BLE001 - a backend without buildInfo is not the embedded one
+        answer = False
+    _is_embedded[key] = (weakref.ref(db.client), answer)
+    return answer
+
+
+def indexed_id_filter(db: Database, field: str, value: ObjectId) -> dict[str, Any]:
+    """Equality on an ObjectId field other than ``_id`` that an index answers on every backend.
+
+    ``{field: oid}`` on MongoDB and mongomock. The embedded nx-27017 server stores an ObjectId as
+    ``{"__neosqlite_objectid__": true, "id": "<hex>"}`` and matches nothing for ``{field: oid}``;
+    ``{field + ".id": hex}`` matches there, through the sparse ``<field>.id`` index (empty on
+    MongoDB, where the path never exists).
+    """
+    if _on_embedded_server(db):
+        return {f"{field}.id": str(value)}
+    return {field: value}
 
 
 def to_object_id(value: Any) -> ObjectId | None:

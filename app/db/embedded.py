@@ -69,15 +69,30 @@ def _answers(port: int, timeout_ms: int = 1000) -> bool:
         client.close()
 
 
-def _read_running(db_path: Path) -> dict | None:
-    port_file = _port_file(db_path)
+def _process_alive(pid: int) -> bool:
     try:
-        info = json.loads(port_file.read_text())
-    except (OSError, ValueError):
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _read_running(db_path: Path) -> dict | None:
+    """The port file's content when its server is alive (a busy server counts as running)."""
+    try:
+        info = json.loads(_port_file(db_path).read_text())
+        port, pid = int(info["port"]), int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if isinstance(info, dict) and _answers(int(info.get("port", 0))):
+    if _answers(port) or (_process_alive(pid) and _listening(port)):
         return info
     return None
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _spawn(db_path: Path, port: int) -> subprocess.Popen:

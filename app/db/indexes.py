@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, TEXT
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,16 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(
         "ratings", [("user_id", ASCENDING), ("created_at", DESCENDING)], {"name": "user_recent"}
     ),
+    # The embedded server's form of a user's ratings query (see common.indexed_id_filter); sparse,
+    # so it stays empty on MongoDB, where ``user_id`` is an ObjectId with no ``id`` path.
+    IndexSpec("ratings", [("user_id.id", ASCENDING)], {"name": "user_id_embedded", "sparse": True}),
     IndexSpec(
         "watch_history",
         [("user_id", ASCENDING), ("created_at", DESCENDING)],
         {"name": "user_recent"},
+    ),
+    IndexSpec(
+        "watch_history", [("user_id.id", ASCENDING)], {"name": "user_id_embedded", "sparse": True}
     ),
     IndexSpec(
         "model_metrics",
@@ -52,10 +59,26 @@ INDEXES: tuple[IndexSpec, ...] = (
     ),
     IndexSpec("training_jobs", [("created_at", DESCENDING)], {"name": "recent"}),
     IndexSpec("training_jobs", [("status", ASCENDING)], {"name": "status"}),
+    IndexSpec("rate_limits", [("expire_at", ASCENDING)], {"name": "expire_at"}),
 )
 
 
+def _text_index_answers(db: Database, collection: str) -> bool:
+    try:
+        db[collection].find_one({"$text": {"$search": "index-probe"}})
+        return True
+    except (OperationFailure, NotImplementedError):
+        return False
+
+
 def ensure_indexes(db: Database) -> None:
-    """Create every index in INDEXES; existing ones with the same name are left as they are."""
+    """Create every index in INDEXES that is missing.
+
+    A text index is probed with a ``$text`` query first: the embedded nx-27017 server does not list
+    text indexes and fails when asked to create one again on a non-empty collection.
+    """
     for spec in INDEXES:
+        is_text = any(kind == TEXT for _, kind in spec.keys)
+        if is_text and _text_index_answers(db, spec.collection):
+            continue
         db[spec.collection].create_index(spec.keys, **spec.options)

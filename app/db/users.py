@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,10 +10,23 @@ from typing import Any
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from app.db.common import count
 
 IMPORTED_USERNAME_PREFIX = "mal_"
+UNIQUE_FIELDS = ("username", "email")
+# The index named in a duplicate-key message: MongoDB "index: email_unique dup key: ...",
+# nx-27017 "UNIQUE constraint failed: index 'idx_users_email'".
+_INDEX_IN_MESSAGE = re.compile(r"index:?\s*'?([\w.$-]+)")
+
+
+class UserExists(Exception):
+    """A unique index refused a user; ``field`` is the colliding one (username or email)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} already exists")
+        self.field = field
 
 
 def find_by_id(db: Database, user_id: ObjectId) -> dict[str, Any] | None:
@@ -28,8 +42,47 @@ def insert(db: Database, document: dict[str, Any]) -> ObjectId:
     return db.users.insert_one(document).inserted_id
 
 
+def find_by_email(db: Database, email: str) -> dict[str, Any] | None:
+    return db.users.find_one({"email": email})
+
+
+def create(db: Database, document: dict[str, Any]) -> ObjectId:
+    """Insert a new user; the unique indexes (no prior lookup) refuse duplicates with UserExists."""
+    try:
+        return db.users.insert_one(document).inserted_id
+    except DuplicateKeyError as error:
+        raise UserExists(_duplicate_field(db, error, document)) from error
+
+
+def _duplicate_field(db: Database, error: DuplicateKeyError, document: dict[str, Any]) -> str:
+    """Which unique field collided: keyPattern (MongoDB), the index name (nx-27017), or a lookup.
+
+    The lookup (mongomock reports neither) runs after the index refused the insert, so it only
+    names the field; it decides nothing.
+    """
+    details = error.details or {}
+    pattern = details.get("keyPattern") or details.get("keyValue") or {}
+    index = _INDEX_IN_MESSAGE.search(str(details.get("errmsg") or error))
+    for field in UNIQUE_FIELDS:
+        if field in pattern or (index and field in index.group(1)):
+            return field
+    for field in UNIQUE_FIELDS:
+        if field in document and db.users.find_one({field: document[field]}, {"_id": 1}):
+            return field
+    return UNIQUE_FIELDS[0]
+
+
 def set_admin(db: Database, user_id: ObjectId, is_admin: bool) -> None:
     db.users.update_one({"_id": user_id}, {"$set": {"is_admin": is_admin}})
+
+
+def set_password_hash(db: Database, user_id: ObjectId, password_hash: str) -> None:
+    db.users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
+
+
+def delete(db: Database, user_id: ObjectId) -> bool:
+    """Delete one user document; True when it existed."""
+    return db.users.delete_one({"_id": user_id}).deleted_count == 1
 
 
 def count_users(db: Database) -> int:

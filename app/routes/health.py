@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
@@ -15,6 +16,9 @@ blp = Blueprint("health", __name__, url_prefix="/", description="Service health"
 class HealthSchema(Schema):
     status = fields.String(required=True)
     database = fields.String(required=True)
+    models = fields.Dict(
+        metadata={"description": "Model version served by this worker, its models, last load error"}
+    )
 
 
 @blp.route("/health")
@@ -23,4 +27,4 @@ class Health(MethodView):
     @blp.alt_response(503, description="A dependency is unreachable; the reason is in `error`")
     def get(self) -> dict:
         """Report whether the API and its database answer."""
-        return check_health(db=get_db())
+        return check_health(db=get_db(), registry=current_app.extensions.get("model_registry"))

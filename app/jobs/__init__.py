@@ -1,0 +1,1 @@
+"""Processes started by the web app (training jobs), never run inside a web worker."""

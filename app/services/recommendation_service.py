@@ -1,0 +1,245 @@
+"""Recommendations and rating predictions from the registry's current model version.
+
+Who answers, in order: the requested model when it knows the user (its precomputed top-N list
+when the training job saved one, else scored now); item-based fold-in from the user's current
+ratings when the models never saw the user; popular well-rated anime when the user has no
+ratings yet. ``model_used`` always names what answered. Anything rated since training is left out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo.database import Database
+
+from app.db import anime as anime_db
+from app.db import ratings as ratings_db
+from app.db import users as users_db
+from app.db.common import to_object_id
+from app.errors import BadRequest, NotFound
+from app.services.model_registry import ModelRegistry, ModelSet
+
+VALID_MODELS = ("user_based", "item_based", "ncf", "hybrid")
+DEFAULT_MODEL = "hybrid"
+FOLD_IN_MODEL = "item_based"
+FOLD_IN = "item_based_foldin"
+POPULARITY = "popularity"
+POPULAR_MIN_MEMBERS = 10_000
+MAX_N = 100
+
+
+class AnimeCache:
+    """The worker's copy of anime details by id, dropped every ``ttl`` seconds.
+
+    Recommendations keep naming the same few thousand anime, so after warm-up a request needs no
+    anime query at all; a miss costs one ``$in`` query for every missing id together.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._docs: dict[int, dict[str, Any]] = {}
+        self._popular: list[dict[str, Any]] = []
+        self._expires = 0.0
+
+    def _fresh(self) -> None:
+        now = time.monotonic()
+        if now >= self._expires:
+            with self._lock:
+                self._docs, self._popular, self._expires = {}, [], now + self.ttl
+
+    def get_many(self, db: Database, anime_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """anime_id -> document for the ids that exist; one query for all the missing ones."""
+        self._fresh()
+        ids = [int(anime_id) for anime_id in anime_ids]
+        docs = self._docs
+        missing = [anime_id for anime_id in ids if anime_id not in docs]
+        if missing:
+            found = anime_db.find_by_ids(db, missing)
+            docs.update(found)
+        return {anime_id: docs[anime_id] for anime_id in ids if anime_id in docs}
+
+    def popular(self, db: Database, limit: int) -> list[dict[str, Any]]:
+        """Popular well-rated anime, best first (at least ``limit`` when the catalogue has them)."""
+        self._fresh()
+        if len(self._popular) < limit:
+            found = anime_db.find_popular(db, min_members=POPULAR_MIN_MEMBERS, limit=MAX_N * 2)
+            if len(found) < limit:
+                found = anime_db.find_popular(db, min_members=0, limit=MAX_N * 2)
+            self._popular = found
+            self._docs.update({int(doc["anime_id"]): doc for doc in found})
+        return self._popular
+
+
+def check_model_name(model: str) -> str:
+    if model not in VALID_MODELS:
+        raise BadRequest(f"unknown model {model!r}; valid models: {', '.join(VALID_MODELS)}")
+    return model
+
+
+def _existing_user(db: Database, user_id: str | ObjectId) -> ObjectId:
+    oid = to_object_id(user_id)
+    if oid is None or users_db.find_by_id(db, oid) is None:
+        raise NotFound("user not found")
+    return oid
+
+
+def _from_top_n(
+    snapshot: ModelSet, model: str, user: str, n: int, rated: Mapping[int, float]
+) -> list[tuple[int, float]] | None:
+    """The precomputed list minus what the user rated since training, when it still holds n."""
+    top = snapshot.top_n.get(model)
+    found = top.for_user(user) if top is not None else None
+    if found is None:
+        return None
+    items, scores = found
+    picked: list[tuple[int, float]] = []
+    for anime_id, score in zip(items.tolist(), scores.tolist(), strict=True):
+        if anime_id >= 0 and anime_id not in rated:
+            picked.append((anime_id, score))
+            if len(picked) == n:
+                return picked
+    return None
+
+
+def _popular(db: Database, cache: AnimeCache, n: int, rated: Mapping[int, float]) -> list:
+    docs = cache.popular(db, n + len(rated))
+    picked = [doc for doc in docs if int(doc["anime_id"]) not in rated][:n]
+    return [(int(doc["anime_id"]), float(doc.get("rating") or 0.0)) for doc in picked]
+
+
+def _recommend(
+    snapshot: ModelSet, model: str, user: str, n: int, rated: Mapping[int, float]
+) -> tuple[list[tuple[Any, float]], str] | None:
+    chosen = snapshot.get(model)
+    if chosen is not None and chosen.knows_user(user):
+        listed = _from_top_n(snapshot, model, user, n, rated)
+        if listed is not None:
+            return listed, model
+        return chosen.recommend(user, n, exclude=list(rated)), model
+    fold_in = snapshot.get(FOLD_IN_MODEL)
+    if rated and fold_in is not None:
+        return fold_in.recommend_for_ratings(rated, n, exclude=list(rated)), FOLD_IN
+    return None
+
+
+def get_recommendations(
+    user_id: str,
+    model: str = DEFAULT_MODEL,
+    n: int = 10,
+    *,
+    db: Database,
+    registry: ModelRegistry,
+    cache: AnimeCache,
+) -> dict[str, Any]:
+    """``{user_id, recommendations: [{anime_id, predicted_rating, anime}], model_used, ...}``."""
+    check_model_name(model)
+    oid = _existing_user(db, user_id)
+    rated = ratings_db.rating_map_for_user(db, oid)
+    snapshot = registry.current()
+    answer = _recommend(snapshot, model, str(oid), n, rated)
+    pairs, used = answer if answer is not None else (_popular(db, cache, n, rated), POPULARITY)
+    details = cache.get_many(db, [int(anime_id) for anime_id, _ in pairs])
+    return {
+        "user_id": str(oid),
+        "model_used": used,
+        "model_version": snapshot.version,
+        "recommendations": [
+            {
+                "anime_id": int(anime_id),
+                "predicted_rating": round(float(score), 4),
+                "anime": details.get(int(anime_id)),
+            }
+            for anime_id, score in pairs
+        ],
+    }
+
+
+def get_similar_anime(
+    user_id: str,
+    anime_id: int,
+    n: int = 10,
+    *,
+    db: Database,
+    registry: ModelRegistry,
+    cache: AnimeCache,
+) -> dict[str, Any]:
+    """Item-based CF neighbours of ``anime_id`` the user has not rated, most similar first."""
+    oid = _existing_user(db, user_id)
+    if not cache.get_many(db, [anime_id]):
+        raise NotFound("anime not found")
+    rated = ratings_db.rating_map_for_user(db, oid)
+    model = registry.current().get(FOLD_IN_MODEL)
+    neighbours = model.neighbours(anime_id, n + len(rated)) if model is not None else []
+    picked = [(int(a), float(s)) for a, s in neighbours if int(a) not in rated][:n]
+    details = cache.get_many(db, [a for a, _ in picked])
+    return {
+        "anime_id": anime_id,
+        "model_used": FOLD_IN_MODEL if model is not None else None,
+        "similar": [
+            {"anime_id": a, "similarity": round(s, 4), "anime": details.get(a)} for a, s in picked
+        ],
+    }
+
+
+def batch_predict(
+    user_id: str,
+    anime_ids: list[int],
+    model: str = DEFAULT_MODEL,
+    *,
+    db: Database,
+    registry: ModelRegistry,
+    cache: AnimeCache,
+) -> dict[str, Any]:
+    """Predicted ratings of ``anime_ids`` for the user: ``{predictions: [...], model_used}``."""
+    check_model_name(model)
+    oid = _existing_user(db, user_id)
+    snapshot = registry.current()
+    user = str(oid)
+    chosen = snapshot.get(model)
+    if chosen is not None and chosen.knows_user(user):
+        values, used = chosen.predict_many([user] * len(anime_ids), anime_ids).tolist(), model
+    else:
+        rated = ratings_db.rating_map_for_user(db, oid)
+        fold_in = snapshot.get(FOLD_IN_MODEL)
+        if rated and fold_in is not None:
+            values, used = fold_in.predict_for_ratings(rated, anime_ids).tolist(), FOLD_IN
+        else:
+            docs = cache.get_many(db, anime_ids)
+            values = [docs.get(anime_id, {}).get("rating") for anime_id in anime_ids]
+            used = POPULARITY
+    return {
+        "user_id": user,
+        "model_used": used,
+        "predictions": [
+            {
+                "anime_id": anime_id,
+                "predicted_rating": None if value is None else round(float(value), 4),
+            }
+            for anime_id, value in zip(anime_ids, values, strict=True)
+        ],
+    }
+
+
+def predict_rating(
+    user_id: str,
+    anime_id: int,
+    model: str = DEFAULT_MODEL,
+    *,
+    db: Database,
+    registry: ModelRegistry,
+    cache: AnimeCache,
+) -> dict[str, Any]:
+    """One predicted rating: ``{user_id, anime_id, predicted_rating, model_used}``."""
+    answer = batch_predict(user_id, [anime_id], model, db=db, registry=registry, cache=cache)
+    prediction = answer["predictions"][0]
+    return {
+        "user_id": answer["user_id"],
+        "anime_id": anime_id,
+        "predicted_rating": prediction["predicted_rating"],
+        "model_used": answer["model_used"],
+    }

@@ -1,0 +1,183 @@
+"""Ratings at the data boundary: raw ids <-> contiguous indices, arrays and sparse matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ml.exceptions import DataError
+
+RATING_COLUMNS = ("user_id", "anime_id", "rating")
+
+
+def _to_python(value: Any) -> Any:
+    """A numpy scalar as the equivalent Python value (JSON-friendly); other values unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _as_array(values: Sequence[Any]) -> np.ndarray:
+    """A 1-d array of ids; mixed types stay objects instead of being coerced to strings."""
+    array = np.asarray(values)
+    if array.dtype.kind in "USa" and not all(isinstance(v, str) for v in values):
+        array = np.empty(len(values), dtype=object)
+        array[:] = list(values)
+    return array
+
+
+class Vocabulary:
+    """Raw ids (ints from a CSV, ObjectId strings from MongoDB) <-> contiguous indices 0..n-1."""
+
+    def __init__(self, raw_ids: Iterable[Any] | np.ndarray) -> None:
+        values = raw_ids if isinstance(raw_ids, np.ndarray | pd.Series) else list(raw_ids)
+        unique = pd.unique(pd.Series(values, dtype=None if len(values) else object))
+        self._index = pd.Index(unique)
+        self.raw: np.ndarray = np.asarray(unique)
+        self._lookup: dict[Any, int] = {_to_python(v): i for i, v in enumerate(self.raw)}
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __contains__(self, raw: Any) -> bool:
+        return self.index_of(raw) >= 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocabulary) and self.to_list() == other.to_list()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(n={len(self)})"
+
+    def index_of(self, raw: Any) -> int:
+        """Index of one raw id, -1 when unknown."""
+        try:
+            return self._lookup.get(_to_python(raw), -1)
+        except TypeError:  # unhashable input is simply unknown
+            return -1
+
+    def indices_of(self, raw_ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Indices (int64) of many raw ids, -1 where unknown (vectorised)."""
+        values = raw_ids if isinstance(raw_ids, np.ndarray) else _as_array(raw_ids)
+        if values.size == 0:
+            return np.empty(0, dtype=np.int64)
+        try:
+            return np.asarray(self._index.get_indexer(values), dtype=np.int64)
+        except (TypeError, ValueError):
+            return np.fromiter((self.index_of(v) for v in values), np.int64, len(values))
+
+    def raw_of(self, index: int) -> Any:
+        """The raw id at an index, as a plain Python value."""
+        return _to_python(self.raw[index])
+
+    def raws_of(self, indices: np.ndarray) -> list[Any]:
+        """Raw ids at many indices, as plain Python values."""
+        return list(self.raw[np.asarray(indices, dtype=np.int64)].tolist())
+
+    def to_list(self) -> list[Any]:
+        """The raw ids in index order, JSON-serialisable."""
+        return list(self.raw.tolist())
+
+    @classmethod
+    def from_list(cls, raw_ids: list[Any]) -> Vocabulary:
+        """Inverse of to_list()."""
+        return cls(raw_ids)
+
+
+@dataclass
+class RatingsData:
+    """Explicit ratings as index arrays plus the vocabularies and the rating scale."""
+
+    users: Vocabulary
+    items: Vocabulary
+    user_idx: np.ndarray
+    item_idx: np.ndarray
+    rating: np.ndarray
+    rating_min: float
+    rating_max: float
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: pd.DataFrame,
+        *,
+        rating_scale: tuple[float, float] | None = None,
+    ) -> RatingsData:
+        """Build from a DataFrame with user_id, anime_id, rating (last duplicate pair wins).
+
+        The rating scale is taken from the data unless rating_scale is given.
+        """
+        missing = [c for c in RATING_COLUMNS if c not in df.columns]
+        if missing:
+            raise DataError(f"ratings are missing columns: {', '.join(missing)}")
+        frame = df.loc[:, list(RATING_COLUMNS)].dropna()
+        frame = frame.drop_duplicates(subset=["user_id", "anime_id"], keep="last")
+        if frame.empty:
+            raise DataError("no ratings to learn from")
+        user_codes, user_uniques = pd.factorize(frame["user_id"], sort=False)
+        item_codes, item_uniques = pd.factorize(frame["anime_id"], sort=False)
+        rating = frame["rating"].to_numpy(dtype=np.float32)
+        low, high = rating_scale or (float(rating.min()), float(rating.max()))
+        if high <= low:
+            high = low + 1.0
+        return cls(
+            users=Vocabulary(np.asarray(user_uniques)),
+            items=Vocabulary(np.asarray(item_uniques)),
+            user_idx=user_codes.astype(np.int32),
+            item_idx=item_codes.astype(np.int32),
+            rating=rating,
+            rating_min=float(low),
+            rating_max=float(high),
+        )
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_ratings(self) -> int:
+        return len(self.rating)
+
+    @property
+    def global_mean(self) -> float:
+        return float(self.rating.mean(dtype=np.float64))
+
+    def csr(self, values: np.ndarray | None = None) -> sp.csr_matrix:
+        """Users x items CSR matrix (float32) of the ratings, or of `values` aligned with them."""
+        data = self.rating if values is None else values
+        return sp.csr_matrix(
+            (data.astype(np.float32, copy=False), (self.user_idx, self.item_idx)),
+            shape=(self.n_users, self.n_items),
+        )
+
+    def user_counts(self) -> np.ndarray:
+        """Number of ratings per user index."""
+        return np.bincount(self.user_idx, minlength=self.n_users)
+
+    def item_counts(self) -> np.ndarray:
+        """Number of ratings per item index."""
+        return np.bincount(self.item_idx, minlength=self.n_items)
+
+    def user_means(self) -> np.ndarray:
+        """Mean rating per user index (float64)."""
+        sums = np.bincount(self.user_idx, weights=self.rating, minlength=self.n_users)
+        return sums / np.maximum(self.user_counts(), 1)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and scale, JSON-serialisable (for manifests and reports)."""
+        return {
+            "n_ratings": self.n_ratings,
+            "n_users": self.n_users,
+            "n_items": self.n_items,
+            "rating_min": self.rating_min,
+            "rating_max": self.rating_max,
+            "global_mean": self.global_mean,
+        }

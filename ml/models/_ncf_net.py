@@ -1,0 +1,122 @@
+"""NeuMF network (He et al., 2017) for explicit ratings: GMF and MLP towers, forward only.
+
+    gmf    = p_u * q_i                                   (element-wise, ``embedding_dim``)
+    mlp    = MLP([p'_u ; q'_i])                          (``hidden_layers``, ReLU, dropout)
+    logit  = w . [gmf ; mlp] + b + b_u + b_i
+    rating = r_min + (r_max - r_min) * sigmoid(logit)
+
+The per-user and per-item bias terms carry the baseline effects so the towers only model the
+interaction; ``b`` starts at the logit of the global mean, so an untrained net predicts the mean.
+The sigmoid keeps every prediction inside the rating scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+EMBEDDING_INIT_STD = 0.01
+
+
+class NeuMF(nn.Module):
+    """GMF + MLP towers with user/item biases; ``forward(users, items)`` returns ratings."""
+
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        embedding_dim: int = 64,
+        hidden_layers: Sequence[int] = (128, 64, 32),
+        *,
+        dropout: float = 0.0,
+        rating_min: float = 1.0,
+        rating_max: float = 10.0,
+        global_mean: float | None = None,
+        sparse: bool = True,
+    ) -> None:
+        super().__init__()
+        if n_users < 1 or n_items < 1:
+            raise ValueError("NeuMF needs at least one user and one item")
+        if rating_max <= rating_min:
+            raise ValueError("rating_max must be greater than rating_min")
+        hidden = [int(size) for size in hidden_layers]
+        mlp_dim = hidden[0] // 2 if hidden else embedding_dim
+        self.rating_min = float(rating_min)
+        self.rating_span = float(rating_max) - float(rating_min)
+
+        self.gmf_user = nn.Embedding(n_users, embedding_dim, sparse=sparse)
+        self.gmf_item = nn.Embedding(n_items, embedding_dim, sparse=sparse)
+        self.mlp_user = nn.Embedding(n_users, mlp_dim, sparse=sparse)
+        self.mlp_item = nn.Embedding(n_items, mlp_dim, sparse=sparse)
+        self.user_bias = nn.Embedding(n_users, 1, sparse=sparse)
+        self.item_bias = nn.Embedding(n_items, 1, sparse=sparse)
+
+        layers: list[nn.Module] = []
+        width = 2 * mlp_dim
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        self.mlp = nn.Sequential(*layers)
+        self.head = nn.Linear(embedding_dim + width, 1)
+        self._init_weights(global_mean)
+
+    def _init_weights(self, global_mean: float | None) -> None:
+        for table in (self.gmf_user, self.gmf_item, self.mlp_user, self.mlp_item):
+            nn.init.normal_(table.weight, std=EMBEDDING_INIT_STD)
+        nn.init.zeros_(self.user_bias.weight)
+        nn.init.zeros_(self.item_bias.weight)
+        for module in self.mlp:
+            if isinstance(module, nn.Linear):
+                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+        nn.init.normal_(self.head.weight, std=EMBEDDING_INIT_STD)
+        mid = self.rating_min + self.rating_span / 2 if global_mean is None else global_mean
+        fraction = min(max((mid - self.rating_min) / self.rating_span, 1e-3), 1 - 1e-3)
+        nn.init.constant_(self.head.bias, math.log(fraction / (1 - fraction)))
+
+    @torch.no_grad()
+    def warm_start_biases(self, user_bias: torch.Tensor, item_bias: torch.Tensor) -> None:
+        """Start b_u, b_i at rating-scale baseline biases mapped through the sigmoid's slope.
+
+        Around the global mean m the output moves by span * s * (1 - s) per unit of logit
+        (s = the mean's position in the scale), so b / slope reproduces the baseline there.
+        """
+        fraction = torch.sigmoid(self.head.bias).squeeze()
+        slope = self.rating_span * fraction * (1 - fraction)
+        self.user_bias.weight[:, 0] = user_bias.to(torch.float32) / slope
+        self.item_bias.weight[:, 0] = item_bias.to(torch.float32) / slope
+
+    def embedding_tables(self) -> list[nn.Embedding]:
+        """The per-user and per-item tables (regularised per batch, updated sparsely)."""
+        return [
+            self.gmf_user,
+            self.gmf_item,
+            self.mlp_user,
+            self.mlp_item,
+            self.user_bias,
+            self.item_bias,
+        ]
+
+    def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Predicted ratings, shape ``(batch,)``, each within ``[rating_min, rating_max]``."""
+        gmf = self.gmf_user(users) * self.gmf_item(items)
+        mlp = self.mlp(torch.cat([self.mlp_user(users), self.mlp_item(items)], dim=1))
+        logit = self.head(torch.cat([gmf, mlp], dim=1)).squeeze(1)
+        logit = logit + self.user_bias(users).squeeze(1) + self.item_bias(items).squeeze(1)
+        return self.rating_min + self.rating_span * torch.sigmoid(logit)
+
+    def l2_penalty(
+        self, users: torch.Tensor, items: torch.Tensor, bias_weight: float = 0.0
+    ) -> torch.Tensor:
+        """Mean squared norm of the factor rows a batch touches (classic MF regularisation),
+        plus ``bias_weight`` times that of its bias rows."""
+        tables = self.embedding_tables()
+        weights = (1.0, 1.0, 1.0, 1.0, bias_weight, bias_weight)
+        total = torch.zeros(())
+        for table, index, weight in zip(tables, (users, items) * 3, weights, strict=True):
+            if weight:
+                total = total + weight * table(index).pow(2).sum(dim=1).mean()
+        return total

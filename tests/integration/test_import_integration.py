@@ -1,0 +1,23 @@
+"""The import on the embedded server over a real socket."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.db.common import count
+from app.db.indexes import ensure_indexes
+from tests.services.test_import_service import dataset, run_import  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+
+def test_import_is_idempotent_on_the_real_server(real_db, dataset) -> None:  # noqa: F811
+    ensure_indexes(real_db)
+    first = run_import(real_db, dataset)
+    ensure_indexes(real_db)
+    second = run_import(real_db, dataset)
+    assert first.ratings_inserted == 3 and second.ratings_inserted == 0
+    assert first.watched_inserted == 3 and second.watched_inserted == 0
+    assert count(real_db.ratings) == 3
+    assert count(real_db.anime) == 4
+    assert real_db.anime.find_one({"$text": {"$search": "bebop"}})["anime_id"] == 1

@@ -1,0 +1,206 @@
+"""The Recommender contract, run against every model class (RecommenderContract mixin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.exceptions import DataError, NotFittedError, UnknownModelError
+from ml.models import (
+    MODEL_CLASSES,
+    BaselinePredictor,
+    HybridWeightedCF,
+    ItemBasedCF,
+    NeuralCF,
+    PopularityRecommender,
+    Recommender,
+    UserBasedCF,
+)
+
+ALLOWED_SUFFIXES = {".json", ".npz", ".pt"}
+
+
+def tiny_ratings(seed: int = 3) -> pd.DataFrame:
+    """12 users (ObjectId-like strings) x 10 anime (ints), ~60% rated, two taste groups, 1-10."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(12):
+        group = u % 2
+        for i in range(10):
+            if rng.random() < 0.6 or i == u % 10:
+                base = 8.5 if (i % 2) == group else 4.5
+                rating = int(np.clip(round(base + rng.normal(0, 1.2)), 1, 10))
+                rows.append((f"64b7f0c2a1e4d3f5a6b7c{u:03d}", 100 + i, rating))
+    rows.append(("64b7f0c2a1e4d3f5a6b7c000", 100, 10))  # duplicate pair: last one wins
+    rows.append(("64b7f0c2a1e4d3f5a6b7c001", 101, 1))
+    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
+
+
+class RecommenderContract:
+    """Mixin: subclasses set `make_model` (a fresh, unfitted model with small settings)."""
+
+    n_recommend: ClassVar[int] = 3
+
+    def make_model(self) -> Recommender:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def ratings(self) -> pd.DataFrame:
+        return tiny_ratings()
+
+    @pytest.fixture
+    def fitted(self, ratings: pd.DataFrame) -> Recommender:
+        model = self.make_model()
+        assert model.fit(ratings) is model
+        return model
+
+    def test_is_registered(self) -> None:
+        model = self.make_model()
+        assert MODEL_CLASSES[model.name] is type(model)
+
+    def test_unfitted_model_raises(self) -> None:
+        with pytest.raises(NotFittedError):
+            self.make_model().predict("u", 1)
+
+    def test_predictions_are_floats_on_the_scale(
+        self, fitted: Recommender, ratings: pd.DataFrame
+    ) -> None:
+        users = ratings["user_id"].unique()
+        items = ratings["anime_id"].unique()
+        grid_u, grid_i = np.meshgrid(users, items)
+        preds = fitted.predict_many(grid_u.ravel(), grid_i.ravel())
+        assert preds.shape == (grid_u.size,)
+        assert np.isfinite(preds).all()
+        assert preds.min() >= 1.0 and preds.max() <= 10.0
+        one = fitted.predict(users[0], items[0])
+        assert isinstance(one, float)
+        assert one == pytest.approx(preds[0])
+
+    @pytest.mark.parametrize(
+        ("user", "item"),
+        [("nobody", 100), ("64b7f0c2a1e4d3f5a6b7c000", 99999), ("nobody", 99999), (None, None)],
+    )
+    def test_unknown_ids_answer_without_error(
+        self, fitted: Recommender, user: object, item: object
+    ) -> None:
+        value = fitted.predict(user, item)
+        assert 1.0 <= value <= 10.0
+
+    def test_mask_is_false_for_unknown_pairs(self, fitted: Recommender) -> None:
+        _, answered = fitted.predict_many(["nobody"], [99999], with_mask=True)
+        assert answered.dtype == bool and answered.shape == (1,)
+
+    def test_recommend_excludes_rated_and_returns_n(
+        self, fitted: Recommender, ratings: pd.DataFrame
+    ) -> None:
+        user = "64b7f0c2a1e4d3f5a6b7c000"
+        rated = set(ratings.loc[ratings["user_id"] == user, "anime_id"])
+        recs = fitted.recommend(user, n=self.n_recommend)
+        assert len(recs) == min(self.n_recommend, 10 - len(rated))
+        assert not rated & {anime for anime, _ in recs}
+        assert all(1.0 <= score <= 10.0 for _, score in recs)
+        assert all(isinstance(anime, int) for anime, _ in recs)
+
+    def test_recommend_is_best_first_and_honours_exclude(self, fitted: Recommender) -> None:
+        user = "64b7f0c2a1e4d3f5a6b7c001"
+        recs = fitted.recommend(user, n=100)
+        assert len(recs) == 10 - len(fitted.rated_indices(user))
+        if fitted.name != "popularity":  # ranked by popularity, scored by rating
+            scores = [score for _, score in recs]
+            assert scores == sorted(scores, reverse=True)
+        excluded = {recs[0][0]}
+        again = fitted.recommend(user, n=100, exclude=excluded)
+        assert excluded.isdisjoint(anime for anime, _ in again)
+        assert len(again) == len(recs) - 1
+
+    def test_recommend_for_unknown_user(self, fitted: Recommender) -> None:
+        recs = fitted.recommend("nobody", n=4)
+        assert len(recs) == 4
+        assert len(fitted.score_all("nobody")) == len(fitted.items)
+
+    def test_save_load_round_trip(
+        self, fitted: Recommender, ratings: pd.DataFrame, tmp_path: Path
+    ) -> None:
+        fitted.save(tmp_path / "model")
+        assert {p.suffix for p in (tmp_path / "model").rglob("*") if p.is_file()} <= (
+            ALLOWED_SUFFIXES
+        )
+        loaded = Recommender.load(tmp_path / "model")
+        assert type(loaded) is type(fitted)
+        assert loaded.get_params() == fitted.get_params()
+        users = list(ratings["user_id"]) + ["nobody"]
+        items = list(ratings["anime_id"]) + [99999]
+        np.testing.assert_array_equal(
+            loaded.predict_many(users, items), fitted.predict_many(users, items)
+        )
+        user = "64b7f0c2a1e4d3f5a6b7c003"
+        assert loaded.recommend(user, n=5) == fitted.recommend(user, n=5)
+        assert type(fitted).load(tmp_path / "model").predict(user, 100) == fitted.predict(user, 100)
+
+    def test_same_data_same_results(self, ratings: pd.DataFrame) -> None:
+        first, second = self.make_model().fit(ratings), self.make_model().fit(ratings)
+        users, items = ratings["user_id"].to_numpy(), ratings["anime_id"].to_numpy()
+        np.testing.assert_array_equal(
+            first.predict_many(users, items), second.predict_many(users, items)
+        )
+
+    def test_integer_user_ids(self, ratings: pd.DataFrame) -> None:
+        codes = pd.factorize(ratings["user_id"])[0] + 1
+        model = self.make_model().fit(ratings.assign(user_id=codes))
+        assert model.knows_user(1) and not model.knows_user("1")
+        assert 1.0 <= model.predict(1, 100) <= 10.0
+
+
+class TestBaselineContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return BaselinePredictor()
+
+
+class TestPopularityContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return PopularityRecommender()
+
+
+class TestUserBasedContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return UserBasedCF(k=3, min_support=2)
+
+
+class TestItemBasedContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return ItemBasedCF(k=3, min_support=2)
+
+
+class TestHybridContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return HybridWeightedCF(
+            user_based_model=UserBasedCF(k=3, min_support=2),
+            item_based_model=ItemBasedCF(k=3, min_support=2),
+            validation_fraction=0.2,
+        )
+
+
+class TestNeuralCFContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=2, batch_size=16)
+
+
+def test_load_checks_the_saved_class(tmp_path: Path) -> None:
+    BaselinePredictor().fit(tiny_ratings()).save(tmp_path)
+    with pytest.raises(UnknownModelError):
+        ItemBasedCF.load(tmp_path)
+    meta = (tmp_path / "meta.json").read_text().replace('"baseline"', '"no_such_model"')
+    (tmp_path / "meta.json").write_text(meta)
+    with pytest.raises(UnknownModelError):
+        Recommender.load(tmp_path)
+
+
+def test_bad_ratings_raise_data_error() -> None:
+    with pytest.raises(DataError):
+        BaselinePredictor().fit(pd.DataFrame({"user_id": [1], "rating": [5]}))
+    with pytest.raises(DataError):
+        BaselinePredictor().fit(pd.DataFrame(columns=["user_id", "anime_id", "rating"]))

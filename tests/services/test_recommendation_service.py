@@ -1,0 +1,154 @@
+"""Recommendation service: who answers (model, fold-in, popularity), exclusions, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bson import ObjectId
+from pymongo.database import Database
+
+from app.errors import BadRequest, NotFound
+from app.services import recommendation_service as service
+from app.services.model_registry import ModelRegistry
+from app.services.training_service import precompute_top_n
+from tests.serving_models import insert_dataset, save_models, trained
+
+
+@pytest.fixture
+def served(tmp_path: Path, db: Database) -> dict:
+    users, ratings, models = trained()
+    insert_dataset(db, users, ratings)
+    save_models(models, tmp_path, "v1")
+    registry = ModelRegistry(tmp_path, background=False)
+    return {"users": users, "ratings": ratings, "models": models, "registry": registry,
+            "dir": tmp_path, "cache": service.AnimeCache(60)}  # fmt: skip
+
+
+def recommend(served: dict, user, model: str = "hybrid", n: int = 5, db=None) -> dict:
+    return service.get_recommendations(
+        str(user), model, n, db=db, registry=served["registry"], cache=served["cache"]
+    )
+
+
+def rated_by(db: Database, user: ObjectId) -> set[int]:
+    return {doc["anime_id"] for doc in db.ratings.find({"user_id": user})}
+
+
+@pytest.mark.parametrize("model", service.VALID_MODELS)
+def test_known_user_is_answered_by_the_requested_model(served, db, model) -> None:
+    user = served["users"][0]
+    answer = recommend(served, user, model, db=db)
+    assert answer["model_used"] == model and answer["model_version"] == "v1"
+    ids = [row["anime_id"] for row in answer["recommendations"]]
+    assert len(ids) == 5 and not set(ids) & rated_by(db, user)
+    expected = served["models"][model].recommend(str(user), 5)
+    assert ids == [anime_id for anime_id, _ in expected]
+    assert all(
+        row["anime"]["name"] == f"Anime {row['anime_id']}" for row in answer["recommendations"]
+    )
+    scores = [row["predicted_rating"] for row in answer["recommendations"]]
+    assert scores == sorted(scores, reverse=True) and all(1 <= s <= 10 for s in scores)
+
+
+@pytest.mark.parametrize("model", service.VALID_MODELS)
+def test_precomputed_lists_answer_like_live_scoring(served, db, model) -> None:
+    user = served["users"][3]
+    live = recommend(served, user, model, n=7, db=db)
+    precompute_top_n(served["dir"], "v1")
+    served["registry"].refresh_if_due(force=True)
+    assert model in served["registry"].current().top_n
+    listed = recommend(served, user, model, n=7, db=db)
+    assert [r["anime_id"] for r in listed["recommendations"]] == [
+        r["anime_id"] for r in live["recommendations"]
+    ]
+    assert [r["predicted_rating"] for r in listed["recommendations"]] == pytest.approx(
+        [r["predicted_rating"] for r in live["recommendations"]], abs=1e-3
+    )
+
+
+@pytest.mark.parametrize("precomputed", [False, True])
+def test_anime_rated_since_training_are_left_out(served, db, precomputed) -> None:
+    if precomputed:
+        precompute_top_n(served["dir"], "v1")
+    user = served["users"][1]
+    first = recommend(served, user, "item_based", db=db)["recommendations"][0]["anime_id"]
+    db.ratings.insert_one({"user_id": user, "anime_id": first, "rating": 3})
+    again = [r["anime_id"] for r in recommend(served, user, "item_based", db=db)["recommendations"]]
+    assert first not in again and len(again) == 5
+
+
+def test_new_user_with_ratings_gets_item_based_fold_in(served, db) -> None:
+    user = db.users.insert_one({"username": "newcomer"}).inserted_id
+    db.ratings.insert_many(
+        [{"user_id": user, "anime_id": a, "rating": r} for a, r in ((3, 9), (6, 9), (4, 2))]
+    )
+    answer = recommend(served, user, "ncf", db=db)
+    assert answer["model_used"] == "item_based_foldin"
+    ids = [row["anime_id"] for row in answer["recommendations"]]
+    expected = served["models"]["item_based"].recommend_for_ratings({3: 9.0, 6: 9.0, 4: 2.0}, 5)
+    assert ids == [anime_id for anime_id, _ in expected]
+    assert not set(ids) & {3, 6, 4}
+
+
+def test_new_user_without_ratings_gets_popular_well_rated_anime(served, db) -> None:
+    user = db.users.insert_one({"username": "blank"}).inserted_id
+    answer = recommend(served, user, db=db)
+    assert answer["model_used"] == "popularity"
+    rows = answer["recommendations"]
+    assert all(row["anime"]["members"] >= service.POPULAR_MIN_MEMBERS for row in rows)
+    ratings = [row["predicted_rating"] for row in rows]
+    assert ratings == sorted(ratings, reverse=True) and len(rows) == 5
+
+
+def test_without_trained_models_known_users_get_popularity(tmp_path, db) -> None:
+    users, ratings, _ = trained()
+    insert_dataset(db, users, ratings)
+    registry = ModelRegistry(tmp_path / "none", background=False)
+    answer = service.get_recommendations(
+        str(users[0]), "hybrid", 5, db=db, registry=registry, cache=service.AnimeCache(60)
+    )
+    assert answer["model_used"] == "popularity" and answer["model_version"] is None
+    assert not {r["anime_id"] for r in answer["recommendations"]} & rated_by(db, users[0])
+
+
+@pytest.mark.parametrize("user_id", [str(ObjectId()), "not-an-id", ""])
+def test_unknown_user_is_not_found(served, db, user_id) -> None:
+    with pytest.raises(NotFound):
+        recommend(served, user_id, db=db)
+
+
+def test_unknown_model_lists_the_valid_names(served, db) -> None:
+    with pytest.raises(BadRequest, match="user_based, item_based, ncf, hybrid"):
+        recommend(served, served["users"][0], "svd", db=db)
+
+
+def test_predictions_for_known_new_and_blank_users(served, db) -> None:
+    registry, cache = served["registry"], served["cache"]
+    known = served["users"][0]
+    one = service.predict_rating(str(known), 5, "ncf", db=db, registry=registry, cache=cache)
+    assert one["model_used"] == "ncf"
+    expected = served["models"]["ncf"].predict(str(known), 5)
+    assert one["predicted_rating"] == pytest.approx(expected, abs=1e-4)
+    new = db.users.insert_one({"username": "n"}).inserted_id
+    db.ratings.insert_one({"user_id": new, "anime_id": 3, "rating": 9})
+    batch = service.batch_predict(str(new), [1, 2], "hybrid", db=db, registry=registry, cache=cache)
+    assert batch["model_used"] == "item_based_foldin" and len(batch["predictions"]) == 2
+    blank = db.users.insert_one({"username": "b"}).inserted_id
+    pop = service.batch_predict(str(blank), [2, 999], db=db, registry=registry, cache=cache)
+    assert pop["model_used"] == "popularity"
+    assert [p["predicted_rating"] for p in pop["predictions"]] == [7.0, None]
+
+
+def test_similar_anime_leaves_out_what_the_user_rated(served, db) -> None:
+    user = served["users"][2]
+    answer = service.get_similar_anime(
+        str(user), 3, 4, db=db, registry=served["registry"], cache=served["cache"]
+    )
+    ids = [row["anime_id"] for row in answer["similar"]]
+    assert answer["model_used"] == "item_based" and 3 not in ids
+    assert not set(ids) & rated_by(db, user)
+    with pytest.raises(NotFound):
+        service.get_similar_anime(
+            str(user), 4242, 4, db=db, registry=served["registry"], cache=served["cache"]
+        )
