@@ -17,9 +17,9 @@ from app.config import load_config
 from app.db.anime import count_anime
 from app.db.client import connect
 from app.db.indexes import ensure_indexes
+from ml.training import train
 from ml.training.persistence import read_manifest
 from scripts import build_faiss_index, import_data
-from ml.training import train
 
 
 def _say(message: str) -> None:
@@ -46,12 +46,9 @@ def ensure_models(models_dir: str) -> None:
     train.main(["--all"])
 
 
-def ensure_search_index(index_path: str) -> None:
-    if os.path.exists(index_path):
-        _say(f"search index found at {index_path}: skipping the build")
-        return
-    _say("no search index: building it from the anime collection")
-    build_faiss_index.main([])
+def ensure_search_index() -> None:
+    _say("search index: building it from the anime collection unless it exists")
+    build_faiss_index.main(["--if-missing"])
 
 
 def main() -> int:
@@ -61,7 +58,7 @@ def main() -> int:
     ensure_indexes(db)
     ensure_data(count_anime(db))
     ensure_models(config.MODELS_DIR)
-    ensure_search_index(config.FAISS_INDEX_PATH)
+    ensure_search_index()
     _say(f"ready in {time.perf_counter() - started:.1f} s")
     return 0
 

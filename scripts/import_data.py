@@ -3,7 +3,7 @@
     python -m scripts.import_data                 # Kaggle download, bundled sample when offline
     python -m scripts.import_data --sample        # the bundled sample (data/sample/)
     python -m scripts.import_data --source DIR    # anime.csv + rating.csv from a folder
-    ... --synopses FILE                           # fill anime.description from anime_with_synopsis.csv
+    ... --synopses FILE           # anime.description from anime_with_synopsis.csv
 
 Re-running changes nothing; a run that died half-way can be re-run.
 """
@@ -29,6 +29,7 @@ from app.services.import_service import (
     read_ratings_csv,
     read_synopses_csv,
 )
+from scripts import build_faiss_index
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 KAGGLE_DATASET = "CooperUnion/anime-recommendations-database"
@@ -72,10 +73,6 @@ def resolve_synopses(args: argparse.Namespace, from_kaggle: bool) -> Path | None
         return None
 
 
-def _rating_file(folder: Path) -> Path:
-    return folder / "rating.csv"
-
-
 def _tqdm_progress(items: Iterable[Any], label: str, total: int) -> Iterable[Any]:
     return tqdm(items, desc=f"writing {label}", total=total, unit="batch")
 
@@ -95,20 +92,23 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     folder, origin = resolve_source(args)
     synopses_path = resolve_synopses(args, origin.startswith("Kaggle"))
-    for required in (folder / "anime.csv", _rating_file(folder)):
+    for required in (folder / "anime.csv", folder / "rating.csv"):
         if not required.is_file():
             sys.exit(f"error: {required} not found")
     started = time.perf_counter()
     db = connect(config.MONGODB_URI, config.MONGODB_DB, config.EMBEDDED_DB_PATH)
     ensure_indexes(db)
     anime = read_anime_csv(folder / "anime.csv")
-    ratings = read_ratings_csv(_rating_file(folder))
+    ratings = read_ratings_csv(folder / "rating.csv")
     synopses = read_synopses_csv(synopses_path) if synopses_path else {}
     summary = import_dataset(db, anime, ratings, synopses=synopses, progress=_tqdm_progress)
     elapsed = time.perf_counter() - started
     print(f"Imported from {origin} into {config.MONGODB_DB} in {elapsed:.1f} s")  # noqa: T201
     for name, value in summary.as_dict().items():
         print(f"  {name.replace('_', ' '):<22}{value:>10,}")  # noqa: T201
+    if Path(config.FAISS_INDEX_PATH).exists():
+        print("Updating the semantic search index for new or changed anime")  # noqa: T201
+        return build_faiss_index.main(["--update"])
     return 0
 
 

@@ -18,16 +18,16 @@ def count_ratings(db: Database, query: dict[str, Any] | None = None) -> int:
 
 def find_pairs_for_users(
     db: Database, user_ids: list[ObjectId], chunk_size: int = 500
-) -> dict[tuple[ObjectId, int], int]:
-    """(user_id, anime_id) -> rating for every rating of the given users, in chunked queries."""
-    pairs: dict[tuple[ObjectId, int], int] = {}
+) -> dict[tuple[ObjectId, int], tuple[ObjectId, int]]:
+    """(user_id, anime_id) -> (rating id, rating) for every rating of the given users."""
+    pairs: dict[tuple[ObjectId, int], tuple[ObjectId, int]] = {}
     for start in range(0, len(user_ids), chunk_size):
         chunk = user_ids[start : start + chunk_size]
         cursor = db.ratings.find(
-            {"user_id": {"$in": chunk}}, {"_id": 0, "user_id": 1, "anime_id": 1, "rating": 1}
+            {"user_id": {"$in": chunk}}, {"_id": 1, "user_id": 1, "anime_id": 1, "rating": 1}
         )
         for doc in cursor:
-            pairs[(doc["user_id"], int(doc["anime_id"]))] = int(doc["rating"])
+            pairs[(doc["user_id"], int(doc["anime_id"]))] = (doc["_id"], int(doc["rating"]))
     return pairs
 
 
@@ -38,16 +38,19 @@ def insert_many(db: Database, documents: list[dict[str, Any]]) -> int:
     return len(db.ratings.insert_many(documents, ordered=False).inserted_ids)
 
 
-def set_ratings(db: Database, changes: list[tuple[ObjectId, int, int]], updated_at: Any) -> int:
-    """Set (user_id, anime_id, rating) on existing ratings in one batch; return how many changed."""
+def set_ratings(db: Database, changes: list[tuple[ObjectId, int]]) -> int:
+    """Set (rating id, rating) on existing ratings in one batch; return how many changed.
+
+    Filtered on ``_id``: the embedded server cannot match ObjectIds in other fields of an update.
+    """
     if not changes:
         return 0
     operations = [
         UpdateOne(
-            {"user_id": user_id, "anime_id": anime_id},
-            {"$set": {"rating": rating, "updated_at": updated_at}},
+            {"_id": rating_id},
+            {"$set": {"rating": rating}, "$currentDate": {"updated_at": True}},
         )
-        for user_id, anime_id, rating in changes
+        for rating_id, rating in changes
     ]
     return db.ratings.bulk_write(operations, ordered=False).modified_count
 

@@ -12,7 +12,7 @@ from app.extensions import Blueprint
 from app.schemas.common import ErrorEnvelopeSchema
 from app.schemas.recommendation import RecommendationArgsSchema, RecommendationsSchema
 from app.schemas.similar import SimilarArgsSchema, SimilarResponseSchema
-from app.services import recommendation_service, similar_service
+from app.services import recommendation_service
 
 blp = Blueprint(
     "recommendations",
@@ -59,7 +59,7 @@ class SimilarAnime(MethodView):
         name, genres and synopsis are closest (FAISS); ``method`` says which answered. The anime
         itself and what the user already rated are left out.
         """
-        return similar_service.get_similar_anime(
+        return recommendation_service.get_similar_anime(
             user_id,
             anime_id,
             args["n"],

@@ -177,12 +177,12 @@ def _import_ratings(
                     "updated_at": now,
                 }
             )
-        elif stored != int(rating):
-            changes.append((key[0], key[1], int(rating)))
+        elif stored[1] != int(rating):
+            changes.append((stored[0], int(rating)))
     batches = list(_batches(new_docs))
     for batch in progress(batches, "ratings", len(batches)):
         summary.ratings_inserted += ratings_db.insert_many(db, batch)
-    summary.ratings_updated = ratings_db.set_ratings(db, changes, now)
+    summary.ratings_updated = ratings_db.set_ratings(db, changes)
 
     seen = history_db.find_watched_pairs(db, list(user_map.values()))
     entries = [

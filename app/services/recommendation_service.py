@@ -22,6 +22,15 @@ from app.db import users as users_db
 from app.db.common import to_object_id
 from app.errors import BadRequest, NotFound
 from app.services.model_registry import ModelRegistry, ModelSet
+from app.services.similar_service import get_similar_anime
+
+__all__ = [
+    "batch_predict",
+    "check_model_name",
+    "get_recommendations",
+    "get_similar_anime",
+    "predict_rating",
+]
 
 VALID_MODELS = ("user_based", "item_based", "ncf", "hybrid")
 DEFAULT_MODEL = "hybrid"
@@ -155,33 +164,6 @@ def get_recommendations(
                 "anime": details.get(int(anime_id)),
             }
             for anime_id, score in pairs
-        ],
-    }
-
-
-def get_similar_anime(
-    user_id: str,
-    anime_id: int,
-    n: int = 10,
-    *,
-    db: Database,
-    registry: ModelRegistry,
-    cache: AnimeCache,
-) -> dict[str, Any]:
-    """Item-based CF neighbours of ``anime_id`` the user has not rated, most similar first."""
-    oid = _existing_user(db, user_id)
-    if not cache.get_many(db, [anime_id]):
-        raise NotFound("anime not found")
-    rated = ratings_db.rating_map_for_user(db, oid)
-    model = registry.current().get(FOLD_IN_MODEL)
-    neighbours = model.neighbours(anime_id, n + len(rated)) if model is not None else []
-    picked = [(int(a), float(s)) for a, s in neighbours if int(a) not in rated][:n]
-    details = cache.get_many(db, [a for a, _ in picked])
-    return {
-        "anime_id": anime_id,
-        "model_used": FOLD_IN_MODEL if model is not None else None,
-        "similar": [
-            {"anime_id": a, "similarity": round(s, 4), "anime": details.get(a)} for a, s in picked
         ],
     }
 

@@ -1,11 +1,17 @@
-"""FAISS index construction and per-type search parameters for FAISSService."""
+"""FAISS index construction, per-type search parameters and index files for FAISSService."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
+
+from ml.exceptions import IndexNotBuiltError
+from ml.services.lexical import BM25Index
 
 if TYPE_CHECKING:
     from ml.services.faiss_service import SearchSettings
@@ -47,3 +53,33 @@ def search_parameters(index: Any) -> Any:
         hnsw.efSearch = index.hnsw.efSearch
         return hnsw
     return faiss.SearchParameters()
+
+
+def meta_path(path: str | os.PathLike[str]) -> Path:
+    """The JSON sidecar of the index at ``path``."""
+    return Path(f"{path}.json")
+
+
+def write_files(path: Path, index: Any, lexical: BM25Index, meta: dict[str, Any]) -> None:
+    """``path`` (faiss), ``path.bm25.npz/.json``, then ``path.json``, each replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+    lexical.save(tmp)
+    for suffix in (".npz", ".json"):
+        os.replace(f"{tmp}{suffix}", f"{path}.bm25{suffix}")
+    tmp_meta = path.with_name(path.name + ".json.tmp")
+    tmp_meta.write_text(json.dumps(meta))
+    os.replace(tmp_meta, meta_path(path))
+
+
+def read_files(path: Path) -> tuple[Any, BM25Index, dict[str, Any]]:
+    """(faiss index, BM25 index, sidecar); IndexNotBuiltError when missing or mid-rewrite."""
+    if not path.exists() or not meta_path(path).exists():
+        raise IndexNotBuiltError(f"no search index at {path}")
+    meta = json.loads(meta_path(path).read_text())
+    index = faiss.read_index(str(path))
+    if int(index.ntotal) != int(meta["ntotal"]) or len(meta["row_doc"]) != index.ntotal:
+        raise IndexNotBuiltError(f"search index at {path} is being rewritten; retry")
+    return index, BM25Index.load(f"{path}.bm25"), meta

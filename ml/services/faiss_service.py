@@ -15,7 +15,6 @@ and text fingerprint, settings) written last: its mtime says a new index is comp
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -30,7 +29,13 @@ import pandas as pd
 
 from ml.exceptions import IndexNotBuiltError
 from ml.services import anime_text
-from ml.services._faiss_index import new_index, search_parameters
+from ml.services._faiss_index import (
+    meta_path,
+    new_index,
+    read_files,
+    search_parameters,
+    write_files,
+)
 from ml.services.embedding_service import DEFAULT_MODEL, EmbeddingService
 from ml.services.lexical import BM25Index
 
@@ -187,13 +192,6 @@ class FAISSService:
         self._require()
         assert self.lexical is not None
         path = Path(path or self.index_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self.index, str(tmp))
-        os.replace(tmp, path)
-        self.lexical.save(tmp)
-        for suffix in (".npz", ".json"):
-            os.replace(f"{tmp}{suffix}", f"{path}.bm25{suffix}")
         meta = {
             "format": FORMAT_VERSION,
             "model": self.model_name,
@@ -207,27 +205,14 @@ class FAISSService:
             "popularity_scale": self.popularity_scale,
             "row_doc": self.row_doc.tolist(),
         }
-        tmp_meta = path.with_name(path.name + ".json.tmp")
-        tmp_meta.write_text(json.dumps(meta))
-        os.replace(tmp_meta, self.meta_path(path))
+        write_files(path, self.index, self.lexical, meta)
         return path
 
-    @staticmethod
-    def meta_path(path: str | os.PathLike[str]) -> Path:
-        return Path(str(path) + ".json")
+    meta_path = staticmethod(meta_path)
 
     def load(self, path: str | os.PathLike[str] | None = None) -> FAISSService:
         """Read an index written by ``save``; IndexNotBuiltError when it is missing or torn."""
-        path = Path(path or self.index_path)
-        meta_file = self.meta_path(path)
-        if not path.exists() or not meta_file.exists():
-            raise IndexNotBuiltError(f"no search index at {path}")
-        meta = json.loads(meta_file.read_text())
-        index = faiss.read_index(str(path))
-        if int(index.ntotal) != int(meta["ntotal"]) or len(meta["row_doc"]) != index.ntotal:
-            raise IndexNotBuiltError(f"search index at {path} is being rewritten; retry")
-        self.index = index
-        self.lexical = BM25Index.load(f"{path}.bm25")
+        self.index, self.lexical, meta = read_files(Path(path or self.index_path))
         self.model_name = meta["model"]
         self.settings = replace(SearchSettings(), **meta["settings"])
         self.built_at = meta["built_at"]

@@ -138,17 +138,3 @@ def test_predictions_for_known_new_and_blank_users(served, db) -> None:
     pop = service.batch_predict(str(blank), [2, 999], db=db, registry=registry, cache=cache)
     assert pop["model_used"] == "popularity"
     assert [p["predicted_rating"] for p in pop["predictions"]] == [7.0, None]
-
-
-def test_similar_anime_leaves_out_what_the_user_rated(served, db) -> None:
-    user = served["users"][2]
-    answer = service.get_similar_anime(
-        str(user), 3, 4, db=db, registry=served["registry"], cache=served["cache"]
-    )
-    ids = [row["anime_id"] for row in answer["similar"]]
-    assert answer["model_used"] == "item_based" and 3 not in ids
-    assert not set(ids) & rated_by(db, user)
-    with pytest.raises(NotFound):
-        service.get_similar_anime(
-            str(user), 4242, 4, db=db, registry=served["registry"], cache=served["cache"]
-        )
