@@ -22,7 +22,6 @@ from app.config import TestingConfig
 pytest_plugins = ["tests.routes.semantic_fixtures"]
 
 
-
 def _let_mongomock_accept_bulk_sort() -> None:
     """pymongo >= 4.9 passes ``sort`` to bulk update/replace builders; mongomock 4.3 predates it."""
     builder = mongomock.collection.BulkOperationBuilder
