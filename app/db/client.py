@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 
@@ -34,6 +35,15 @@ def get_client(uri: str) -> MongoClient:
         client = _new_client(uri)
         _clients[key] = client
     return client
+
+
+@atexit.register
+def _close_clients() -> None:
+    """Close this process's clients at exit (their pools and monitor threads)."""
+    for (pid, _uri), client in list(_clients.items()):
+        if pid == os.getpid():
+            client.close()
+    _clients.clear()
 
 
 def _new_client(uri: str) -> MongoClient:
