@@ -81,7 +81,7 @@ def _validation_message(messages: Any) -> str:
 def http_exception_response(error: HTTPException) -> tuple[Response, int]:
     """JSON for werkzeug's HTTP errors, including webargs' validation errors."""
     status = error.code or 500
-    messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+    messages = (getattr(error, "data", None) or {}).get("messages")
     if messages:
         return error_response(status, f"invalid input: {_validation_message(messages)}", messages)
     return error_response(status, error.description or error.name)

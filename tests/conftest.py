@@ -19,7 +19,7 @@ from pymongo.database import Database
 from app import create_app
 from app.config import TestingConfig
 
-pytest_plugins = ["tests.routes.semantic_fixtures"]
+pytest_plugins = ["tests.routes.semantic_fixtures", "tests.services.import_fixtures"]
 
 
 def _let_mongomock_accept_bulk_sort() -> None:

@@ -6,12 +6,12 @@ import pytest
 
 from app.db.common import count
 from app.db.indexes import ensure_indexes
-from tests.services.test_import_service import dataset, run_import  # noqa: F401
+from tests.services.import_fixtures import run_import
 
 pytestmark = pytest.mark.integration
 
 
-def test_import_is_idempotent_on_the_real_server(real_db, dataset) -> None:  # noqa: F811
+def test_import_is_idempotent_on_the_real_server(real_db, dataset) -> None:
     ensure_indexes(real_db)
     first = run_import(real_db, dataset)
     ensure_indexes(real_db)
@@ -23,7 +23,7 @@ def test_import_is_idempotent_on_the_real_server(real_db, dataset) -> None:  # n
     assert real_db.anime.find_one({"$text": {"$search": "bebop"}})["anime_id"] == 1
 
 
-def test_changed_rating_is_updated_on_the_real_server(real_db, dataset) -> None:  # noqa: F811
+def test_changed_rating_is_updated_on_the_real_server(real_db, dataset) -> None:
     ensure_indexes(real_db)
     run_import(real_db, dataset)
     dataset["rating"].write_text(dataset["rating"].read_text().replace("1,1,10", "1,1,6"))
