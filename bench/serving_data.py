@@ -11,6 +11,10 @@
    ``--foldin`` new users with 5-40 ratings each (never trained on) and ``--empty`` users with none.
    Every user's ratings are not imported: the embedded server inserts ~4k documents/s, and a
    request's rating lookup goes through the ``user_id`` index whatever the collection's size.
+   Users with ratings carry the ``ratings_changed_at`` stamp of their insertion, which comes
+   before the training snapshot (``training_service.snapshot_time``, taken after the database is
+   filled): like users who have not rated since the last training run, known users are answered
+   from their precomputed list without a ratings query.
 4. ``<out>/users.json``: the three lists of user ids bench/load.py draws from.
 
 ``--quick user_based,item_based,ncf,hybrid --epochs 1 --top-n-users 1000`` replaces step 2 when the
@@ -37,6 +41,7 @@ from bson import ObjectId
 from app.config import load_config
 from app.db.client import connect
 from app.db.indexes import ensure_indexes
+from app.db.users import RATINGS_CHANGED_AT
 from app.services import training_service
 from app.services.import_service import _anime_documents, read_anime_csv
 from bench.synthetic import FULL_ITEMS, FULL_RATINGS, FULL_USERS, generate
@@ -81,9 +86,10 @@ def fill_database(
     users = sorted(set(ratings["user_id"]))
     foldin = [str(ObjectId()) for _ in range(args.foldin)]
     empty = [str(ObjectId()) for _ in range(args.empty)]
+    blank = set(empty)
     docs = [
         {"_id": ObjectId(u), "username": f"user_{u}", "password_hash": None, "is_admin": False,
-         "created_at": now}
+         "created_at": now, **({} if u in blank else {RATINGS_CHANGED_AT: now})}
         for u in users + foldin + empty
     ]  # fmt: skip
     _insert(db.users, docs)
@@ -109,6 +115,7 @@ def fit_for_serving(
     names: list[str],
     epochs: int,
     models_dir: Path,
+    as_of: datetime,
     only_users: list[str] | None = None,
 ) -> str:
     """Fit ``names`` on every rating (no split, no evaluation), publish them, precompute top-N.
@@ -135,7 +142,9 @@ def fit_for_serving(
         params={"note": "bench.serving_data --quick"},
     )  # fmt: skip
     started = time.perf_counter()
-    training_service.precompute_top_n(models_dir, version, only_users=only_users)
+    training_service.precompute_top_n(
+        models_dir, version, only_users=only_users, ratings=ratings, ratings_as_of=as_of
+    )
     log.info("precomputed top-N of %s in %.0f s", names, time.perf_counter() - started)
     return version
 
@@ -168,16 +177,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_db:
         lists = fill_database(db, ratings, anime, args)
         (args.out / "users.json").write_text(json.dumps(lists))
+    as_of = training_service.snapshot_time(db)
     if args.quick:
         lists = json.loads((args.out / "users.json").read_text())
         only = lists["known"][: args.top_n_users] if args.top_n_users else None
-        fit_for_serving(ratings, args.quick.split(","), args.epochs, args.out / "models", only)
+        fit_for_serving(
+            ratings, args.quick.split(","), args.epochs, args.out / "models", as_of, only
+        )
     elif not args.skip_training:
         started = time.perf_counter()
         result = training_service.train_all_models(
             db=db,
             models_dir=args.out / "models",
             ratings=ratings,
+            ratings_as_of=as_of,
             progress=lambda step, fraction: log.info("%3.0f%% %s", 100 * fraction, step),
         )
         log.info("trained %s in %.0f s", result["version"], time.perf_counter() - started)

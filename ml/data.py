@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,12 @@ class Vocabulary:
         unique = pd.unique(pd.Series(values, dtype=None if len(values) else object))
         self._index = pd.Index(unique)
         self.raw: np.ndarray = np.asarray(unique)
-        self._lookup: dict[Any, int] = {_to_python(v): i for i, v in enumerate(self.raw)}
+        self._lookup: dict[Any, int] | None = None  # built on the first index_of
+
+    def _dict(self) -> dict[Any, int]:
+        if self._lookup is None:
+            self._lookup = {_to_python(v): i for i, v in enumerate(self.raw)}
+        return self._lookup
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -56,7 +61,7 @@ class Vocabulary:
     def index_of(self, raw: Any) -> int:
         """Index of one raw id, -1 when unknown."""
         try:
-            return self._lookup.get(_to_python(raw), -1)
+            return self._dict().get(_to_python(raw), -1)
         except TypeError:  # unhashable input is simply unknown
             return -1
 
@@ -99,6 +104,10 @@ class RatingsData:
     rating: np.ndarray
     rating_min: float
     rating_max: float
+    #: (indptr, indices, order of the ratings) of the users x items CSR, built on first use.
+    _csr_layout: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dataframe(
@@ -115,11 +124,15 @@ class RatingsData:
         if missing:
             raise DataError(f"ratings are missing columns: {', '.join(missing)}")
         frame = df.loc[:, list(RATING_COLUMNS)].dropna()
-        frame = frame.drop_duplicates(subset=["user_id", "anime_id"], keep="last")
         if frame.empty:
             raise DataError("no ratings to learn from")
         user_codes, user_uniques = pd.factorize(frame["user_id"], sort=False)
         item_codes, item_uniques = pd.factorize(frame["anime_id"], sort=False)
+        pairs = user_codes.astype(np.int64) * len(item_uniques) + item_codes
+        if len(pd.unique(pairs)) < len(pairs):  # repeated pairs: keep the last, index again
+            frame = frame.drop_duplicates(subset=["user_id", "anime_id"], keep="last")
+            user_codes, user_uniques = pd.factorize(frame["user_id"], sort=False)
+            item_codes, item_uniques = pd.factorize(frame["anime_id"], sort=False)
         rating = frame["rating"].to_numpy(dtype=np.float32)
         low, high = rating_scale or (float(rating.min()), float(rating.max()))
         if high <= low:
@@ -152,11 +165,17 @@ class RatingsData:
 
     def csr(self, values: np.ndarray | None = None) -> sp.csr_matrix:
         """Users x items CSR matrix (float32) of the ratings, or of `values` aligned with them."""
-        data = self.rating if values is None else values
-        return sp.csr_matrix(
-            (data.astype(np.float32, copy=False), (self.user_idx, self.item_idx)),
-            shape=(self.n_users, self.n_items),
-        )
+        data = (self.rating if values is None else values).astype(np.float32, copy=False)
+        shape = (self.n_users, self.n_items)
+        if self._csr_layout is None:
+            position = np.arange(1, self.n_ratings + 1, dtype=np.float64)
+            layout = sp.csr_matrix((position, (self.user_idx, self.item_idx)), shape=shape)
+            if layout.nnz < self.n_ratings:  # repeated pairs are summed: no reusable layout
+                return sp.csr_matrix((data, (self.user_idx, self.item_idx)), shape=shape)
+            order = layout.data.astype(np.int64) - 1
+            self._csr_layout = (layout.indptr, layout.indices, order)
+        indptr, indices, order = self._csr_layout
+        return sp.csr_matrix((data[order], indices.copy(), indptr.copy()), shape=shape)
 
     def user_counts(self) -> np.ndarray:
         """Number of ratings per user index."""

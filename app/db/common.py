@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 
 def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
@@ -20,6 +22,17 @@ def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
     pipeline: list[dict[str, Any]] = [{"$match": query or {}}, {"$count": "n"}]
     result = list(collection.aggregate(pipeline))
     return int(result[0]["n"]) if result else 0
+
+
+def server_time(db: Database) -> datetime | None:
+    """The database server's clock (the one ``$currentDate`` stamps with), or None if unknown."""
+    try:
+        local_time = db.client.admin.command("hello").get("localTime")
+    except (PyMongoError, NotImplementedError):
+        return None
+    if not isinstance(local_time, datetime):
+        return None
+    return local_time if local_time.tzinfo is not None else local_time.replace(tzinfo=UTC)
 
 
 _EMBEDDED_PROCESS = "nx_27017"

@@ -16,6 +16,8 @@ from app.db.common import count
 
 IMPORTED_USERNAME_PREFIX = "mal_"
 UNIQUE_FIELDS = ("username", "email")
+RATINGS_CHANGED_AT = "ratings_changed_at"
+MARK_BATCH = 5_000
 # The index named in a duplicate-key message: MongoDB "index: email_unique dup key: ...",
 # nx-27017 "UNIQUE constraint failed: index 'idx_users_email'".
 _INDEX_IN_MESSAGE = re.compile(r"index:?\s*'?([\w.$-]+)")
@@ -31,6 +33,26 @@ class UserExists(Exception):
 
 def find_by_id(db: Database, user_id: ObjectId) -> dict[str, Any] | None:
     return db.users.find_one({"_id": user_id})
+
+
+def find_ratings_marker(db: Database, user_id: ObjectId) -> dict[str, Any] | None:
+    """The user's ``_id`` and ``ratings_changed_at`` (when their ratings last changed), or None."""
+    return db.users.find_one({"_id": user_id}, {"_id": 1, RATINGS_CHANGED_AT: 1})
+
+
+def mark_ratings_changed(db: Database, user_ids: Iterable[ObjectId]) -> None:
+    """Stamp ``ratings_changed_at`` with the server's clock; call it after changing ratings.
+
+    Serving trusts a precomputed list only for a user stamped before the snapshot it excludes
+    began: a change stamped before that is in the snapshot, one stamped after makes serving
+    read the user's ratings.
+    """
+    operations = [
+        UpdateOne({"_id": user_id}, {"$currentDate": {RATINGS_CHANGED_AT: True}})
+        for user_id in dict.fromkeys(user_ids)
+    ]
+    for start in range(0, len(operations), MARK_BATCH):
+        db.users.bulk_write(operations[start : start + MARK_BATCH], ordered=False)
 
 
 def find_by_username(db: Database, username: str) -> dict[str, Any] | None:

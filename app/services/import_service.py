@@ -163,7 +163,7 @@ def _import_ratings(
 ) -> None:
     now = datetime.now(UTC)
     existing = ratings_db.find_pairs_for_users(db, list(user_map.values()))
-    new_docs, changes = [], []
+    new_docs, changes, changed_users = [], [], []
     for user, anime_id, rating in explicit.itertuples(index=False, name=None):
         key = (user_map[int(user)], int(anime_id))
         stored = existing.get(key)
@@ -177,12 +177,15 @@ def _import_ratings(
                     "updated_at": now,
                 }
             )
+            changed_users.append(key[0])
         elif stored[1] != int(rating):
             changes.append((stored[0], int(rating)))
+            changed_users.append(key[0])
     batches = list(_batches(new_docs))
     for batch in progress(batches, "ratings", len(batches)):
         summary.ratings_inserted += ratings_db.insert_many(db, batch)
     summary.ratings_updated = ratings_db.set_ratings(db, changes)
+    users_db.mark_ratings_changed(db, changed_users)
 
     seen = history_db.find_watched_pairs(db, list(user_map.values()))
     entries = [

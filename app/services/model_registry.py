@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 TOP_N_DIR = "serving"
 TOP_N_USERS = "users.npy"
+TOP_N_META = "meta.json"
 CHECK_INTERVAL_SECONDS = 2.0
 
 Loader = Callable[[Path, str, dict[str, Any]], Any]
@@ -40,6 +41,9 @@ class TopN:
     user_rows: Mapping[str, int]
     items: np.ndarray  # (n_users, k) anime ids, -1 where a user has fewer than k
     scores: np.ndarray  # (n_users, k) float32
+    #: The lists leave out every rating the database held at this time (None: only the
+    #: ratings the model was fitted on).
+    ratings_as_of: datetime | None = None
 
     def for_user(self, user_id: str) -> tuple[np.ndarray, np.ndarray] | None:
         row = self.user_rows.get(user_id)
@@ -83,12 +87,26 @@ def top_n_dir(models_dir: Path, version: str) -> Path:
     return models_dir / "versions" / version / TOP_N_DIR
 
 
+def read_top_n_as_of(directory: Path) -> datetime | None:
+    """The ratings snapshot time the lists in ``directory`` exclude (``meta.json``), if any."""
+    try:
+        meta = json.loads((directory / TOP_N_META).read_text())
+    except FileNotFoundError:
+        return None
+    value = meta.get("ratings_as_of") if isinstance(meta, dict) else None
+    if not isinstance(value, str):
+        return None
+    as_of = datetime.fromisoformat(value)
+    return as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
+
+
 def load_top_n(directory: Path, names: list[str]) -> dict[str, TopN]:
     """Memory-mapped top-N arrays (shared between workers by the page cache) for ``names``."""
     if not (directory / TOP_N_USERS).exists():
         return {}
     users = np.load(directory / TOP_N_USERS, allow_pickle=False)
     rows = {str(user): row for row, user in enumerate(users.tolist())}
+    as_of = read_top_n_as_of(directory)
     found: dict[str, TopN] = {}
     for name in names:
         items_path, scores_path = directory / f"{name}.items.npy", directory / f"{name}.scores.npy"
@@ -97,6 +115,7 @@ def load_top_n(directory: Path, names: list[str]) -> dict[str, TopN]:
                 rows,
                 np.load(items_path, mmap_mode="r", allow_pickle=False),
                 np.load(scores_path, mmap_mode="r", allow_pickle=False),
+                as_of,
             )
     return found
 

@@ -10,6 +10,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from app.db import ratings as ratings_db
+from app.db import users as users_db
 from app.db import watch_history as history_db
 from app.db.common import to_object_id
 from app.errors import BadRequest, Conflict, NotFound
@@ -58,6 +59,7 @@ def rate_anime(
         change = ratings_db.update_rating(db, user_id, anime_id, rating)
         if change is None:
             raise Conflict("the rating was deleted meanwhile; send it again") from None
+        users_db.mark_ratings_changed(db, [user_id])
         before, after = change
         record_activity(
             db=db,
@@ -69,6 +71,7 @@ def rate_anime(
             at=now,
         )
         return to_public(after), False
+    users_db.mark_ratings_changed(db, [user_id])
     record_activity(
         db=db,
         user_id=user_id,
@@ -102,6 +105,7 @@ def delete_rating(
         raise NotFound(f"rating {rating_id} not found")
     if not ratings_db.delete_by_id(db, object_id):
         raise NotFound(f"rating {rating_id} not found")
+    users_db.mark_ratings_changed(db, [document["user_id"]])
     record_activity(
         db=db,
         user_id=document["user_id"],

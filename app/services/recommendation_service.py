@@ -4,6 +4,11 @@ Who answers, in order: the requested model when it knows the user (its precomput
 when the training job saved one, else scored now); item-based fold-in from the user's current
 ratings when the models never saw the user; popular well-rated anime when the user has no
 ratings yet. ``model_used`` always names what answered. Anything rated since training is left out.
+
+A known user whose ratings have not changed since the snapshot the precomputed lists exclude
+(the ``ratings_changed_at`` stamp on the user, older than the lists' ``ratings_as_of``) is
+answered from the list alone: one query on the user, none on the ratings. Anyone else's ratings
+are read, once.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -21,7 +27,7 @@ from app.db import ratings as ratings_db
 from app.db import users as users_db
 from app.db.common import to_object_id
 from app.errors import BadRequest, NotFound
-from app.services.model_registry import ModelRegistry, ModelSet
+from app.services.model_registry import ModelRegistry, ModelSet, TopN
 from app.services.similar_service import get_similar_anime
 
 __all__ = [
@@ -97,6 +103,25 @@ def _existing_user(db: Database, user_id: str | ObjectId) -> ObjectId:
     return oid
 
 
+def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetime | None]:
+    """(user ObjectId, when the user's ratings last changed, if stamped); NotFound otherwise."""
+    oid = to_object_id(user_id)
+    found = users_db.find_ratings_marker(db, oid) if oid is not None else None
+    if oid is None or found is None:
+        raise NotFound("user not found")
+    changed = found.get(users_db.RATINGS_CHANGED_AT)
+    if not isinstance(changed, datetime):
+        return oid, None
+    return oid, changed if changed.tzinfo is not None else changed.replace(tzinfo=UTC)
+
+
+def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:
+    """True when the list already leaves out everything the user has rated."""
+    if top is None or top.ratings_as_of is None or changed_at is None:
+        return False
+    return changed_at < top.ratings_as_of
+
+
 def _from_top_n(
     snapshot: ModelSet, model: str, user: str, n: int, rated: Mapping[int, float]
 ) -> list[tuple[int, float]] | None:
@@ -147,11 +172,18 @@ def get_recommendations(
 ) -> dict[str, Any]:
     """``{user_id, recommendations: [{anime_id, predicted_rating, anime}], model_used, ...}``."""
     check_model_name(model)
-    oid = _existing_user(db, user_id)
-    rated = ratings_db.rating_map_for_user(db, oid)
+    oid, changed_at = _existing_user_marker(db, user_id)
     snapshot = registry.current()
-    answer = _recommend(snapshot, model, str(oid), n, rated)
-    pairs, used = answer if answer is not None else (_popular(db, cache, n, rated), POPULARITY)
+    user = str(oid)
+    listed = None
+    if _unchanged_since(snapshot.top_n.get(model), changed_at):
+        listed = _from_top_n(snapshot, model, user, n, {})
+    if listed is not None:
+        pairs, used = listed, model
+    else:
+        rated = ratings_db.rating_map_for_user(db, oid)
+        answer = _recommend(snapshot, model, user, n, rated)
+        pairs, used = answer if answer is not None else (_popular(db, cache, n, rated), POPULARITY)
     details = cache.get_many(db, [int(anime_id) for anime_id, _ in pairs])
     return {
         "user_id": str(oid),

@@ -37,17 +37,21 @@ def fit_biases(
     """Surprise's BaselineOnly ALS, vectorised.
 
     Each epoch: b_i = sum_u (r_ui - mu - b_u) / (reg_i + |U_i|), then
-    b_u = sum_i (r_ui - mu - b_i) / (reg_u + |I_u|).
+    b_u = sum_i (r_ui - mu - b_i) / (reg_u + |I_u|); the sums of r_ui - mu are taken once and
+    the sums of the other bias are products with the users x items pattern.
     """
     u, i = data.user_idx, data.item_idx
     r = data.rating.astype(np.float64)
     mu = float(r.mean())
     n_u = np.bincount(u, minlength=data.n_users).astype(np.float64)
     n_i = np.bincount(i, minlength=data.n_items).astype(np.float64)
+    centred = r - mu
+    sum_u = np.bincount(u, weights=centred, minlength=data.n_users)
+    sum_i = np.bincount(i, weights=centred, minlength=data.n_items)
+    pattern = data.csr(np.ones(data.n_ratings, dtype=np.float32)).astype(np.float64)
     bu = np.zeros(data.n_users)
     bi = np.zeros(data.n_items)
-    centred = r - mu
     for _ in range(n_epochs):
-        bi = np.bincount(i, weights=centred - bu[u], minlength=data.n_items) / (reg_i + n_i)
-        bu = np.bincount(u, weights=centred - bi[i], minlength=data.n_users) / (reg_u + n_u)
+        bi = (sum_i - pattern.T @ bu) / (reg_i + n_i)
+        bu = (sum_u - pattern @ bi) / (reg_u + n_u)
     return Biases(mu=mu, bu=bu, bi=bi)

@@ -3,11 +3,15 @@
     gmf    = p_u * q_i                                   (element-wise, ``embedding_dim``)
     mlp    = MLP([p'_u ; q'_i])                          (``hidden_layers``, ReLU, dropout)
     logit  = w . [gmf ; mlp] + b + b_u + b_i
-    rating = r_min + (r_max - r_min) * sigmoid(logit)
+    rating = r_min + (r_max - r_min) * sigmoid(logit)      (output="sigmoid")
+    rating = clamp(logit, r_min, r_max)                    (output="linear")
 
 The per-user and per-item bias terms carry the baseline effects so the towers only model the
-interaction; ``b`` starts at the logit of the global mean, so an untrained net predicts the mean.
-The sigmoid keeps every prediction inside the rating scale.
+interaction; ``b`` starts at the global mean (its logit for "sigmoid"), so an untrained net
+predicts the mean, and the GMF half of ``w`` starts at 1 (a plain dot product). Both outputs
+keep every prediction inside the rating scale; "linear" is additive like the baseline, which
+suits a mean near the top of the scale (the sigmoid flattens there). In training, "linear"
+clamps with a straight-through gradient, so an out-of-range prediction is still pulled back.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import torch
 from torch import nn
 
 EMBEDDING_INIT_STD = 0.01
+OUTPUTS = ("sigmoid", "linear")
 
 
 class NeuMF(nn.Module):
@@ -36,12 +41,16 @@ class NeuMF(nn.Module):
         rating_max: float = 10.0,
         global_mean: float | None = None,
         sparse: bool = True,
+        output: str = "sigmoid",
     ) -> None:
         super().__init__()
         if n_users < 1 or n_items < 1:
             raise ValueError("NeuMF needs at least one user and one item")
         if rating_max <= rating_min:
             raise ValueError("rating_max must be greater than rating_min")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}")
+        self.output = output
         hidden = [int(size) for size in hidden_layers]
         mlp_dim = hidden[0] // 2 if hidden else embedding_dim
         self.rating_min = float(rating_min)
@@ -73,19 +82,23 @@ class NeuMF(nn.Module):
                 nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
                 nn.init.zeros_(module.bias)
         nn.init.normal_(self.head.weight, std=EMBEDDING_INIT_STD)
+        with torch.no_grad():  # GMF half starts as a plain dot product p_u . q_i
+            self.head.weight[0, : self.gmf_user.embedding_dim] = 1.0
         mid = self.rating_min + self.rating_span / 2 if global_mean is None else global_mean
         fraction = min(max((mid - self.rating_min) / self.rating_span, 1e-3), 1 - 1e-3)
-        nn.init.constant_(self.head.bias, math.log(fraction / (1 - fraction)))
+        start = mid if self.output == "linear" else math.log(fraction / (1 - fraction))
+        nn.init.constant_(self.head.bias, start)
 
     @torch.no_grad()
     def warm_start_biases(self, user_bias: torch.Tensor, item_bias: torch.Tensor) -> None:
         """Start b_u, b_i at rating-scale baseline biases mapped through the sigmoid's slope.
 
         Around the global mean m the output moves by span * s * (1 - s) per unit of logit
-        (s = the mean's position in the scale), so b / slope reproduces the baseline there.
+        (s = the mean's position in the scale), so b / slope reproduces the baseline there;
+        the linear output's slope is 1.
         """
         fraction = torch.sigmoid(self.head.bias).squeeze()
-        slope = self.rating_span * fraction * (1 - fraction)
+        slope = self.rating_span * fraction * (1 - fraction) if self.output == "sigmoid" else 1.0
         self.user_bias.weight[:, 0] = user_bias.to(torch.float32) / slope
         self.item_bias.weight[:, 0] = item_bias.to(torch.float32) / slope
 
@@ -106,17 +119,34 @@ class NeuMF(nn.Module):
         mlp = self.mlp(torch.cat([self.mlp_user(users), self.mlp_item(items)], dim=1))
         logit = self.head(torch.cat([gmf, mlp], dim=1)).squeeze(1)
         logit = logit + self.user_bias(users).squeeze(1) + self.item_bias(items).squeeze(1)
-        return self.rating_min + self.rating_span * torch.sigmoid(logit)
+        return self.to_rating(logit)
+
+    def to_rating(self, logit: torch.Tensor) -> torch.Tensor:
+        """The output layer: logits to ratings within ``[rating_min, rating_max]``."""
+        if self.output == "sigmoid":
+            return self.rating_min + self.rating_span * torch.sigmoid(logit)
+        bounded = logit.clamp(self.rating_min, self.rating_min + self.rating_span)
+        return logit + (bounded - logit).detach() if self.training else bounded
 
     def l2_penalty(
-        self, users: torch.Tensor, items: torch.Tensor, bias_weight: float = 0.0
+        self,
+        users: torch.Tensor,
+        items: torch.Tensor,
+        bias_weight: float = 0.0,
+        row_weights: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Mean squared norm of the factor rows a batch touches (classic MF regularisation),
-        plus ``bias_weight`` times that of its bias rows."""
+        plus ``bias_weight`` times that of its bias rows; ``row_weights`` (per user, per item)
+        scale each row's term, e.g. to regularise rarely rated rows harder."""
         tables = self.embedding_tables()
         weights = (1.0, 1.0, 1.0, 1.0, bias_weight, bias_weight)
+        scale = (
+            (None, None) if row_weights is None else (row_weights[0][users], row_weights[1][items])
+        )
         total = torch.zeros(())
-        for table, index, weight in zip(tables, (users, items) * 3, weights, strict=True):
+        for position, (table, weight) in enumerate(zip(tables, weights, strict=True)):
             if weight:
-                total = total + weight * table(index).pow(2).sum(dim=1).mean()
+                index, row_scale = (users, items)[position % 2], scale[position % 2]
+                norms = table(index).pow(2).sum(dim=1)
+                total = total + weight * (norms if row_scale is None else norms * row_scale).mean()
         return total

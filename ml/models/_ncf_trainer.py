@@ -1,9 +1,11 @@
 """Training loop for NeuMF: mini-batches, Adam on MSE, early stopping with best-epoch restore.
 
 The loss is the mean squared error on the rating scale normalised to [0, 1] plus ``l2`` times the
-squared norm of the embedding rows in the batch. Embedding tables are sparse and updated with
-SparseAdam (only the rows a batch touches), dense layers with Adam and ``weight_decay``: at 70k
-users a dense Adam step over every table row would dominate the epoch time.
+squared norm of the embedding rows in the batch, each row's term scaled by
+(n_row / mean n)^-reg_exponent (rarely rated rows regularised harder). Embedding tables are
+sparse and updated with SparseAdam (only the rows a batch touches), dense layers with Adam and
+``weight_decay``: at 70k users a dense Adam step over every table row would dominate the epoch
+time.
 Early stopping watches the validation RMSE (a split carved out of the training data by the
 caller, never the test set); the weights of the best epoch are restored at the end.
 """
@@ -43,6 +45,8 @@ class TrainerConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-5
     l2: float = 1e-4
+    #: Row i's L2 term is scaled by (n_i / mean n)^-reg_exponent, n_i its training ratings.
+    reg_exponent: float = 0.0
     patience: int = 3
     lr_decay: float = 1.0
     seed: int = 42
@@ -96,6 +100,22 @@ def tensors(users: object, items: object, ratings: object) -> Batch:
     )
 
 
+def carve(
+    users: np.ndarray, items: np.ndarray, ratings: np.ndarray, fraction: float, seed: int
+) -> tuple[Batch, Batch | None]:
+    """(fit part, validation part) of index arrays: a seeded random ``fraction`` held out for
+    early stopping; no validation part when it would be empty or everything."""
+    n_val = math.ceil(fraction * len(ratings))
+    if n_val <= 0 or n_val >= len(ratings):
+        return tensors(users, items, ratings), None
+    order = np.random.RandomState(seed).permutation(len(ratings))
+    fit_rows, val_rows = order[n_val:], order[:n_val]
+    return (
+        tensors(users[fit_rows], items[fit_rows], ratings[fit_rows]),
+        tensors(users[val_rows], items[val_rows], ratings[val_rows]),
+    )
+
+
 def shuffled_batches(data: Batch, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
     """One epoch of seeded shuffled mini-batches (plain slicing: far cheaper than a DataLoader)."""
     order = torch.randperm(len(data[0]), generator=generator)
@@ -128,6 +148,7 @@ class NCFTrainer:
         sparse_ids = {id(param) for param in sparse}
         dense = [param for param in net.parameters() if id(param) not in sparse_ids]
         cfg = self.config
+        self.row_weights: tuple[torch.Tensor, torch.Tensor] | None = None
         self.optimizers: list[torch.optim.Optimizer] = [
             torch.optim.Adam(dense, lr=cfg.lr, weight_decay=cfg.weight_decay)
         ]
@@ -142,6 +163,7 @@ class NCFTrainer:
     ) -> TrainHistory:
         """Train on index tensors for up to ``epochs``; early-stop on ``validation`` RMSE."""
         generator = torch.Generator().manual_seed(self.config.seed)
+        self.row_weights = self._row_weights(train[0], train[1])
         return self._run(
             lambda: shuffled_batches(train, self.config.batch_size, generator),
             validation,
@@ -154,7 +176,8 @@ class NCFTrainer:
         validation: Batch | None = None,
         on_epoch: Callable[[EpochStats], None] | None = None,
     ) -> TrainHistory:
-        """Train on a re-iterable loader of (users, items, ratings) batches (e.g. a DataLoader)."""
+        """Train on a re-iterable loader of (users, items, ratings) batches (e.g. a DataLoader);
+        its rating counts are unknown, so every row gets the same L2 weight."""
         return self._run(lambda: iter(loader), validation, on_epoch)
 
     def _run(
@@ -200,6 +223,18 @@ class NCFTrainer:
         self.net.eval()
         return history
 
+    def _row_weights(
+        self, users: torch.Tensor, items: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Per-row L2 scales (n / mean n)^-reg_exponent from the training pairs (None: all 1)."""
+        if not self.config.reg_exponent:
+            return None
+        counts = []
+        for index, table in ((users, self.net.user_bias), (items, self.net.item_bias)):
+            n = torch.bincount(index, minlength=table.num_embeddings).float().clamp(min=1.0)
+            counts.append((n / n.mean()).pow(-self.config.reg_exponent))
+        return counts[0], counts[1]
+
     def _decay_lr(self) -> None:
         """Multiply every learning rate by ``lr_decay`` (1.0: constant)."""
         for optimizer in self.optimizers:
@@ -213,7 +248,10 @@ class NCFTrainer:
         for users, items, ratings in batches:
             predicted = net(users, items)
             mse = ((predicted - ratings) / span).pow(2).mean()
-            loss = mse + self.config.l2 * net.l2_penalty(users, items) if self.config.l2 else mse
+            loss = mse
+            if self.config.l2:
+                penalty = net.l2_penalty(users, items, row_weights=self.row_weights)
+                loss = loss + self.config.l2 * penalty
             for optimizer in self.optimizers:
                 optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData, Vocabulary
 from ml.exceptions import NotFittedError, UnknownModelError
+from ml.models._batched import top_k_rows
 from ml.models._biases import Biases, fit_biases
 
 META_FILE = "meta.json"
@@ -69,6 +70,11 @@ class Recommender(ABC):
             return np.full(n_items, np.nan)
         users = np.full(n_items, user_idx, dtype=np.int64)
         return self._raw_scores(users, np.arange(n_items, dtype=np.int64))
+
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """`_score_user` of many user indices, len x n_items (NaN: no answer); override to batch."""
+        rows = [self._score_user(int(u)) for u in user_idx]
+        return np.vstack(rows) if rows else np.empty((0, len(self.items)))
 
     # ----------------------------------------------------------------- fitting
     def fit(
@@ -175,6 +181,35 @@ class Recommender(ABC):
         return np.clip(
             np.where(np.isnan(raw), biases.for_user(u), raw), self.rating_min, self.rating_max
         )
+
+    def score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """`score_all` of many user indices at once: len x n_items, clipped (-1: unknown user)."""
+        _, _, biases = self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        raw = self._score_users(user_idx)
+        bu = np.where(user_idx >= 0, biases.bu[np.maximum(user_idx, 0)], 0.0)
+        base = (biases.mu + bu)[:, None] + biases.bi.astype(np.float64)[None, :]
+        return np.clip(np.where(np.isnan(raw), base, raw), self.rating_min, self.rating_max)
+
+    def top_n_indices(
+        self, user_idx: np.ndarray, k: int, blocked: sp.csr_matrix | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(item indices, scores) of each user's k best items not rated in training, best first.
+
+        Ties go to the lower item index; -1 / NaN pad rows with fewer than k candidates.
+        ``blocked`` (rows: user_idx, columns: item indices) leaves out more items.
+        """
+        self._check_fitted()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        scores = self.score_users(user_idx).astype(np.float64)
+        if self._rated is not None:
+            rated = self._rated[np.maximum(user_idx, 0)].tocoo()
+            known = user_idx[rated.row] >= 0
+            scores[rated.row[known], rated.col[known]] = -np.inf
+        if blocked is not None:
+            extra = blocked.tocoo()
+            scores[extra.row, extra.col] = -np.inf
+        return top_k_rows(scores, k)
 
     def rated_indices(self, user_id: Any) -> np.ndarray:
         """Item indices the user rated in training (empty for an unknown user)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from pathlib import Path
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 
 COMPONENTS_FILE = "components.json"
 MIN_BLEND_ROWS = 20
+#: Prediction shrinkage (damping) values tried for each k-NN component, on at most
+#: DAMPING_ROWS validation pairs (a seeded sample beyond that).
+DAMPING_GRID = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+DAMPING_ROWS = 50_000
 
 
 class HybridWeightedCF(Recommender):
@@ -30,7 +35,9 @@ class HybridWeightedCF(Recommender):
     fit() fits the components that are not fitted yet (on the training ratings minus a
     validation carve-out when no validation set is given), then the weights by least squares
     under w >= 0, sum(w) = 1 on the validation pairs every component answers; with a carve-out
-    and refit=True those components are then refitted on all the ratings. At prediction,
+    and refit=True those components are then refitted on all the ratings. With tune_damping,
+    each k-NN component's damping is chosen with the weights on the same validation pairs
+    (on a copy of the component). At prediction,
     a component without an answer (unknown id, no neighbours) drops out and the remaining
     weights are renormalised; with no answer at all the baseline answers.
     """
@@ -50,6 +57,7 @@ class HybridWeightedCF(Recommender):
         validation_fraction: float = 0.1,
         seed: int = 42,
         refit: bool = True,
+        tune_damping: bool = True,
     ) -> None:
         super().__init__()
         self.components: dict[str, Recommender] = {
@@ -68,6 +76,7 @@ class HybridWeightedCF(Recommender):
         self.validation_fraction = float(validation_fraction)
         self.seed = int(seed)
         self.refit = bool(refit)
+        self.tune_damping = bool(tune_damping)
         self._item_maps: dict[str, np.ndarray] = {}
 
     @staticmethod
@@ -85,6 +94,7 @@ class HybridWeightedCF(Recommender):
             "validation_fraction": self.validation_fraction,
             "seed": self.seed,
             "refit": self.refit,
+            "tune_damping": self.tune_damping,
         }
 
     def fit(
@@ -110,6 +120,8 @@ class HybridWeightedCF(Recommender):
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
         self._item_maps = self._build_item_maps()
         if self.fit_weights and validation is not None and len(validation):
+            if self.tune_damping:
+                self._tune_damping(validation)
             self.weights = self._fit_weights(validation)
         log.info("hybrid weights: %s", self.weights)
 
@@ -118,19 +130,53 @@ class HybridWeightedCF(Recommender):
         return {name: m.items.indices_of(self.items.raw) for name, m in self.components.items()}
 
     def _fit_weights(self, validation: pd.DataFrame) -> dict[str, float]:
+        """Simplex weights from the components' predictions of the validation pairs."""
+        users, items, target = _pairs(validation)
+        return self._solve_weights(*self._component_predictions(users, items), target)
+
+    def _solve_weights(
+        self, preds: np.ndarray, masks: np.ndarray, target: np.ndarray
+    ) -> dict[str, float]:
         """argmin ||P w - r||^2 s.t. w >= 0, sum w = 1 (NNLS with a heavy sum-to-one row)."""
-        users = validation["user_id"].to_numpy()
-        items = validation["anime_id"].to_numpy()
-        preds, masks = self._component_predictions(users, items)
         rows = masks.all(axis=1)
         if rows.sum() < MIN_BLEND_ROWS:
-            rows = np.ones(len(users), dtype=bool)
-        target = validation["rating"].to_numpy(dtype=np.float64)[rows]
-        penalty = np.sqrt(1e3 * len(target))
+            rows = np.ones(len(target), dtype=bool)
+        penalty = np.sqrt(1e3 * rows.sum())
         a = np.vstack([preds[rows], np.full((1, preds.shape[1]), penalty)])
-        b = np.concatenate([target, [penalty]])
+        b = np.concatenate([target[rows], [penalty]])
         solution, _ = nnls(a, b)
         return self._normalised(dict(zip(self.components, solution.tolist(), strict=True)))
+
+    def _tune_damping(self, validation: pd.DataFrame) -> None:
+        """Each k-NN component's damping (shrinkage of its neighbour term towards the baseline),
+        chosen by the blend's validation RMSE, weights refitted for every value.
+
+        A component is copied first, so a model shared with the caller keeps its own setting.
+        """
+        if len(validation) > DAMPING_ROWS:
+            validation = validation.sample(n=DAMPING_ROWS, random_state=self.seed)
+        users, items, target = _pairs(validation)
+        preds, masks = self._component_predictions(users, items)
+        for column, (name, model) in enumerate(self.components.items()):
+            if not isinstance(model, UserBasedCF | ItemBasedCF):
+                continue
+            model = self.components[name] = copy.copy(model)
+            errors = {}
+            for damping in (*DAMPING_GRID, model.damping):
+                model.damping = damping
+                preds[:, column], masks[:, column] = model.predict_many(
+                    users, items, with_mask=True
+                )
+                blended = self._blend(preds, masks, self._solve_weights(preds, masks, target))
+                errors[damping] = float(np.sqrt(np.nanmean((blended - target) ** 2)))
+            model.damping = min(errors, key=errors.__getitem__)
+            preds[:, column], masks[:, column] = model.predict_many(users, items, with_mask=True)
+            log.info(
+                "hybrid: %s damping %s (validation RMSE %.4f)",
+                name,
+                model.damping,
+                errors[model.damping],
+            )
 
     def _component_predictions(
         self, user_ids: np.ndarray, anime_ids: np.ndarray
@@ -141,11 +187,14 @@ class HybridWeightedCF(Recommender):
         ]
         return np.column_stack([p for p, _ in results]), np.column_stack([m for _, m in results])
 
-    def _blend(self, preds: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        weights = np.array([self.weights[n] for n in self.components]) * masks
-        total = weights.sum(axis=1)
+    def _blend(
+        self, preds: np.ndarray, masks: np.ndarray, weights: dict[str, float] | None = None
+    ) -> np.ndarray:
+        chosen = self.weights if weights is None else weights
+        scaled = np.array([chosen[n] for n in self.components]) * masks
+        total = scaled.sum(axis=1)
         out = np.full(len(preds), np.nan)
-        blended = (weights * np.nan_to_num(preds)).sum(axis=1)
+        blended = (scaled * np.nan_to_num(preds)).sum(axis=1)
         np.divide(blended, total, out=out, where=total > 0)
         return out
 
@@ -169,6 +218,26 @@ class HybridWeightedCF(Recommender):
         preds = np.column_stack(columns)
         return self._blend(preds, ~np.isnan(preds))
 
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Batched `_score_user`: each component's batched scores, blended as `_blend` does."""
+        users, items, _ = self._check_fitted()
+        raw_users = users.raw[np.maximum(user_idx, 0)]
+        blended = np.zeros((len(user_idx), len(items)))
+        total = np.zeros((len(user_idx), len(items)))
+        for name, model in self.components.items():
+            if model.users is None:
+                continue
+            idx = np.where(user_idx >= 0, model.users.indices_of(raw_users), -1)
+            scores = np.clip(model._score_users(idx), model.rating_min, model.rating_max)
+            item_map = self._item_maps[name]
+            scores = np.where(item_map >= 0, scores[:, np.maximum(item_map, 0)], np.nan)
+            answered = ~np.isnan(scores)
+            blended += self.weights[name] * answered * np.nan_to_num(scores)
+            total += self.weights[name] * answered
+        out = np.full(blended.shape, np.nan)
+        np.divide(blended, total, out=out, where=(total > 0) & (user_idx >= 0)[:, None])
+        return out
+
     def _save_state(self, path: Path) -> None:
         classes = {name: model.name for name, model in self.components.items()}
         (path / COMPONENTS_FILE).write_text(json.dumps(classes))
@@ -185,6 +254,15 @@ class HybridWeightedCF(Recommender):
         self._item_maps = self._build_item_maps()
         if not self.components:
             raise NotFittedError("hybrid model has no components")
+
+
+def _pairs(ratings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user ids, anime ids, ratings as float64) of a ratings DataFrame."""
+    return (
+        ratings["user_id"].to_numpy(),
+        ratings["anime_id"].to_numpy(),
+        ratings["rating"].to_numpy(dtype=np.float64),
+    )
 
 
 def _to_frame(data: RatingsData) -> pd.DataFrame:

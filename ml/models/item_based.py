@@ -11,15 +11,19 @@ import pandas as pd
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
+from ml.models._batched import cost_blocks, expand_rows, first_k_weighted
 from ml.models._neighbours import (
     RatingLookup,
     centred,
     corated_similarity_top_k,
+    deviation_lookup,
     weighted_top_k,
 )
 from ml.models.base import Recommender
 
 STATE_FILE = "item_based.npz"
+#: Most (user, item, neighbour) candidates scored at once by _score_users (~60 bytes each).
+BATCH_CANDIDATES = 4_000_000
 FOLD_IN_REG_U = 15.0
 
 
@@ -54,6 +58,7 @@ class ItemBasedCF(Recommender):
         self._neighbours: np.ndarray | None = None
         self._sims: np.ndarray | None = None
         self._lookup: RatingLookup | None = None
+        self._inverse: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def get_params(self) -> dict[str, Any]:
         return {
@@ -65,15 +70,56 @@ class ItemBasedCF(Recommender):
         }
 
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
-        by_item = centred(data.csr(), data.user_means()).T.tocsr()
+        self._inverse = None
+        ratings = data.csr()
+        by_item = centred(ratings, data.user_means()).T.tocsr()
         self._neighbours, self._sims = corated_similarity_top_k(
             by_item, k=self.max_neighbours, min_support=self.min_support, shrinkage=self.shrinkage
         )
+        self._lookup = deviation_lookup(data, ratings, self._check_fitted()[2].predict)
+
+    def _inverted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Neighbour lists by neighbour: CSR-like (indptr over j, item i, rank of j in i's
+        list, sim(i, j)), built once per fitted state."""
+        neighbours, sims, _ = self._state()
+        if self._inverse is None:
+            item, rank = np.nonzero(neighbours >= 0)
+            neighbour = neighbours[item, rank]
+            order = np.argsort(neighbour, kind="stable")
+            counts = np.bincount(neighbour, minlength=len(self.items))
+            indptr = np.concatenate([[0], np.cumsum(counts)])
+            self._inverse = (indptr, item[order], rank[order], sims[item, rank][order])
+        return self._inverse
+
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Batched `_score_user`: every rating of the block's users is spread to the items that
+        list the rated item as a neighbour, then the k most similar per (user, item) are kept."""
+        _, _, lookup = self._state()
         biases = self._check_fitted()[2]
-        devs = data.rating - biases.predict(data.user_idx, data.item_idx)
-        self._lookup = RatingLookup.build(
-            data.user_idx, data.item_idx, devs, (data.n_users, data.n_items)
-        )
+        indptr, inv_item, inv_rank, inv_sim = self._inverted()
+        n_items, ratings = len(self.items), lookup.matrix
+        out = np.full((len(user_idx), n_items), np.nan)
+        known = np.flatnonzero(user_idx >= 0)
+        owner, position = expand_rows(ratings.indptr, user_idx[known])
+        spread = np.diff(indptr)[ratings.indices[position]]
+        costs = np.bincount(owner, weights=spread, minlength=len(known)).astype(np.int64)
+        for block in cost_blocks(costs, BATCH_CANDIDATES):
+            users = user_idx[known[block]]
+            owner, position = expand_rows(ratings.indptr, users)
+            devs = (ratings.data[position] - lookup.OFFSET).astype(np.float32).astype(np.float64)
+            rating_of, entry = expand_rows(indptr, ratings.indices[position])
+            agg = first_k_weighted(
+                owner[rating_of] * n_items + inv_item[entry],
+                inv_rank[entry],
+                inv_sim[entry],
+                devs[rating_of],
+                len(users) * n_items,
+                self.k,
+                self.damping,
+            ).reshape(len(users), n_items)
+            base = (biases.mu + biases.bu[users])[:, None] + biases.bi.astype(np.float64)
+            out[known[block]] = base + agg
+        return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, RatingLookup]:
         if self._neighbours is None or self._sims is None or self._lookup is None:
@@ -163,6 +209,7 @@ class ItemBasedCF(Recommender):
     def _load_state(self, path: Path) -> None:
         with np.load(path / STATE_FILE, allow_pickle=False) as state:
             self._neighbours, self._sims = state["neighbours"], state["sims"]
+            self._inverse = None
             self._lookup = RatingLookup.from_arrays(
                 state["lookup_indptr"],
                 state["lookup_indices"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import torch
 
 from ml.data import RatingsData
 from ml.exceptions import DataError, NotFittedError
+from ml.models._ncf_grid import GridScorer, factorable, matches_forward
 from ml.models._ncf_net import NeuMF
 from ml.models._ncf_trainer import (
     Batch,
@@ -28,6 +29,7 @@ from ml.models._ncf_trainer import (
     NCFTrainer,
     TrainerConfig,
     TrainHistory,
+    carve,
     count_parameters,
     tensors,
     torch_threads,
@@ -37,6 +39,11 @@ from ml.models.base import Recommender
 WEIGHTS_FILE = "neural_cf.pt"
 CONFIG_FILE = "ncf_config.json"
 SCORE_BATCH = 65_536
+#: Up to this many ratings, fitting tries every ``l2_grid`` value and, after early stopping on a
+#: carve-out, retrains on every rating (cheap on small data, where both matter most).
+SMALL_DATA_RATINGS = 2_000_000
+#: Users per pass of the batched scorer (the widest hidden layer is users x items x width).
+GRID_USERS = 1
 
 
 @dataclass
@@ -50,21 +57,35 @@ class NeuralCFConfig:
     batch_size: int = 1024
     lr: float = 3e-3
     weight_decay: float = 1e-5
+    #: L2 on the factor rows a batch touches, in units of the rating variance (see
+    #: trainer_config); row i's term scaled by (n_i / mean n)^-reg_exponent (rare rows harder).
+    #: Used as is above SMALL_DATA_RATINGS (no grid there): 0, early stopping regularises (on
+    #: 900k synthetic ratings any L2 >= 0.02 kept the factors at 0, validation = baseline's).
     l2: float = 0.0
-    patience: int = 3
-    lr_decay: float = 0.8
+    reg_exponent: float = 0.5
+    patience: int = 5
+    lr_decay: float = 0.9
     validation_fraction: float = 0.1
     baseline_init: bool = True
+    output: str = "linear"
     seed: int = 42
     num_threads: int | None = None
+    #: L2 values tried on small data, the best validation RMSE kept (else ``l2`` alone).
+    l2_grid: list[float] = field(default_factory=lambda: [0.05, 0.1])
+    #: After early stopping on a carve-out, retrain on every rating for the best epoch count;
+    #: None: only up to SMALL_DATA_RATINGS ratings.
+    refit: bool | None = None
 
-    def trainer_config(self) -> TrainerConfig:
+    def trainer_config(self, rating_variance: float, span: float) -> TrainerConfig:
+        """Trainer settings; ``l2`` is in units of the rating variance (the trainer's MSE is on
+        the scale normalised by ``span``), so one default suits 1-5 and 1-10 data alike."""
         return TrainerConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=self.weight_decay,
-            l2=self.l2,
+            l2=self.l2 * rating_variance / span**2,
+            reg_exponent=self.reg_exponent,
             patience=self.patience,
             lr_decay=self.lr_decay,
             seed=self.seed,
@@ -75,8 +96,12 @@ class NeuralCFConfig:
 class NeuralCF(Recommender):
     """Neural collaborative filtering (NeuMF: GMF + MLP towers, user/item biases).
 
-    r_hat(u, i) = r_min + (r_max - r_min) * sigmoid(w . [p_u * q_i ; MLP(p'_u ; q'_i)]
-    + b + b_u + b_i); unknown users or items get the base class's baseline answer.
+    r_hat(u, i) = clamp(w . [p_u * q_i ; MLP(p'_u ; q'_i)] + b + b_u + b_i, r_min, r_max)
+    (output="linear"; "sigmoid" maps the logit through a scaled sigmoid instead); unknown users
+    or items get the base class's baseline answer. On up to SMALL_DATA_RATINGS ratings, fit
+    keeps the best of ``l2_grid`` on the validation split and, when it carved that split out
+    itself, retrains on every rating for the best epoch count. Defaults were chosen on
+    validation carve-outs of the anime sample's and MovieLens 100K's training rows.
     Set ``on_epoch`` to a callable to observe training progress (EpochStats per epoch).
     """
 
@@ -103,6 +128,9 @@ class NeuralCF(Recommender):
             setattr(self.config, key, value)
         self.net: NeuMF | None = None
         self.history: TrainHistory | None = None
+        self.refitted = False
+        self.l2_used = self.config.l2
+        self.l2_scores: dict[float, float] = {}
         self.on_epoch: Callable[[EpochStats], None] | None = None
 
     def get_params(self) -> dict[str, Any]:
@@ -113,36 +141,68 @@ class NeuralCF(Recommender):
         users = data.user_idx.astype(np.int64)
         items = data.item_idx.astype(np.int64)
         ratings = data.rating
+        everything = tensors(users, items, ratings)
         if validation is not None:
             val_u, val_i, val_r = self.encode(validation)
             known = (val_u >= 0) & (val_i >= 0)  # pairs the net can score
             val: Batch | None = (
                 tensors(val_u[known], val_i[known], val_r[known]) if known.any() else None
             )
-            train = tensors(users, items, ratings)
+            train = everything
         else:
-            train, val = self._carve_validation(users, items, ratings)
+            cfg = self.config
+            train, val = carve(users, items, ratings, cfg.validation_fraction, cfg.seed)
+        small = len(ratings) <= SMALL_DATA_RATINGS
+        grid = self.config.l2_grid if small and val is not None else []
+        self._fit_best_l2(data, train, val, grid or [self.config.l2])
+        refit = small if self.config.refit is None else self.config.refit
+        self.refitted = bool(validation is None and val is not None and refit)
+        if self.refitted and self.history is not None and self.history.best_epoch:
+            self._train(data, everything, None, self.l2_used, self.history.best_epoch, None)
+
+    def _fit_best_l2(
+        self, data: RatingsData, train: Batch, val: Batch | None, grid: list[float]
+    ) -> None:
+        """Train one net per L2 value; keep the one with the best validation RMSE."""
+        best: tuple[float, NeuMF, TrainHistory, float] | None = None
+        self.l2_scores = {}
+        epochs = self.config.epochs
+        for position, l2 in enumerate(grid):
+            history = self._train(data, train, val, l2, epochs, self._progress(position, grid))
+            score = history.best_val_rmse if history.best_val_rmse is not None else math.inf
+            self.l2_scores[l2] = score
+            if best is None or score < best[0]:
+                best = (score, self._model(), history, l2)
+        assert best is not None
+        _, self.net, self.history, self.l2_used = best
+
+    def _progress(self, position: int, grid: list[float]) -> Callable[[EpochStats], None] | None:
+        """``on_epoch`` for the grid's ``position``-th net, epochs counted across the grid."""
+        report, epochs = self.on_epoch, self.config.epochs
+        if report is None:
+            return None
+        total = epochs * len(grid)
+        return lambda s: report(replace(s, epoch=position * epochs + s.epoch, epochs=total))
+
+    def _train(
+        self,
+        data: RatingsData,
+        train: Batch,
+        val: Batch | None,
+        l2: float,
+        epochs: int,
+        on_epoch: Callable[[EpochStats], None] | None,
+    ) -> TrainHistory:
+        """A fresh net (baseline-initialised biases) trained for up to ``epochs``."""
         torch.manual_seed(self.config.seed)
         self.net = self._build_net(data.n_users, data.n_items, data)
         biases = self._check_fitted()[2]
         if self.config.baseline_init:
             self.net.warm_start_biases(torch.from_numpy(biases.bu), torch.from_numpy(biases.bi))
-        trainer = NCFTrainer(self.net, self.config.trainer_config())
-        self.history = trainer.fit(train, val, on_epoch=self.on_epoch)
-
-    def _carve_validation(
-        self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray
-    ) -> tuple[Batch, Batch | None]:
-        """A seeded random ``validation_fraction`` of the training ratings for early stopping."""
-        n_val = math.ceil(self.config.validation_fraction * len(ratings))
-        if n_val <= 0 or n_val >= len(ratings):
-            return tensors(users, items, ratings), None
-        order = np.random.RandomState(self.config.seed).permutation(len(ratings))
-        fit_rows, val_rows = order[n_val:], order[:n_val]
-        return (
-            tensors(users[fit_rows], items[fit_rows], ratings[fit_rows]),
-            tensors(users[val_rows], items[val_rows], ratings[val_rows]),
-        )
+        variance = float(np.var(data.rating)) or 1.0
+        config = replace(self.config, l2=l2).trainer_config(variance, self.net.rating_span)
+        config = replace(config, epochs=epochs)
+        return NCFTrainer(self.net, config).fit(train, val, on_epoch=on_epoch)
 
     def _build_net(self, n_users: int, n_items: int, data: RatingsData | None = None) -> NeuMF:
         return NeuMF(
@@ -154,6 +214,7 @@ class NeuralCF(Recommender):
             rating_min=self.rating_min,
             rating_max=self.rating_max,
             global_mean=data.global_mean if data is not None else None,
+            output=self.config.output,
         )
 
     def train(self, train_loader: Iterable[Any], epochs: int = 10) -> TrainHistory:
@@ -196,6 +257,26 @@ class NeuralCF(Recommender):
             return np.full(n_items, np.nan)
         return self._score(np.full(n_items, user_idx, dtype=np.int64), np.arange(n_items))
 
+    @torch.no_grad()
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Batched `_score_user` by `_ncf_grid.GridScorer` (plain forward if the net differs)."""
+        net = self._model()
+        net.eval()
+        n_items = len(self.items)
+        out = np.full((len(user_idx), n_items), np.nan)
+        known = np.flatnonzero(user_idx >= 0)
+        if not len(known):
+            return out
+        with torch_threads(self.config.num_threads):
+            if not (factorable(net) and matches_forward(net, int(user_idx[known[0]]), n_items)):
+                return super()._score_users(user_idx)
+            grid = GridScorer(net, torch.arange(n_items))
+            for start in range(0, len(known), GRID_USERS):
+                rows = known[start : start + GRID_USERS]
+                users = torch.from_numpy(user_idx[rows].astype(np.int64))
+                out[rows] = grid(users).double().numpy()
+        return out
+
     def training_summary(self) -> dict[str, Any]:
         """Best epoch, epochs run, validation RMSE and parameter count (for manifests)."""
         history, net = self.history, self._model()
@@ -208,6 +289,9 @@ class NeuralCF(Recommender):
                 best_val_rmse=history.best_val_rmse,
                 train_rmse=history.train_rmse,
                 val_rmse=history.val_rmse,
+                refitted_on_all=self.refitted,
+                l2=self.l2_used,
+                l2_grid_val_rmse={str(k): v for k, v in self.l2_scores.items() if math.isfinite(v)},
             )
         return summary
 
@@ -218,18 +302,22 @@ class NeuralCF(Recommender):
         state = {
             "n_users": net.gmf_user.num_embeddings,
             "n_items": net.gmf_item.num_embeddings,
+            "output": net.output,
             "training": self.training_summary(),
         }
         (path / CONFIG_FILE).write_text(json.dumps(state, indent=2))
 
     def _load_state(self, path: Path) -> None:
         state = json.loads((path / CONFIG_FILE).read_text())
+        self.config.output = str(state.get("output", "sigmoid"))  # older files: sigmoid
         net = self._build_net(int(state["n_users"]), int(state["n_items"]))
         weights = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         net.load_state_dict(weights)
         net.eval()
         self.net = net
         training = state.get("training", {})
+        self.refitted = bool(training.get("refitted_on_all", False))
+        self.l2_used = float(training.get("l2", self.config.l2))
         if "train_rmse" in training:
             self.history = TrainHistory(
                 train_rmse=list(training["train_rmse"]),

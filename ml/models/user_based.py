@@ -10,16 +10,20 @@ import pandas as pd
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
+from ml.models._batched import cost_blocks, expand_rows, first_k_weighted
 from ml.models._neighbours import (
     RatingLookup,
     centred,
     corated_similarity_top_k,
+    deviation_lookup,
     weighted_top_k,
 )
 from ml.models.base import Recommender
 
 STATE_FILE = "user_based.npz"
 Centring = Literal["mean", "baseline"]
+#: Most (user, neighbour, item) candidates scored at once by _score_users (~60 bytes each).
+BATCH_CANDIDATES = 4_000_000
 
 
 class UserBasedCF(Recommender):
@@ -73,16 +77,14 @@ class UserBasedCF(Recommender):
 
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
         self._means = data.user_means()
+        ratings = data.csr()
         self._neighbours, self._sims = corated_similarity_top_k(
-            centred(data.csr(), self._means),
+            centred(ratings, self._means),
             k=self.max_neighbours,
             min_support=self.min_support,
             shrinkage=self.shrinkage,
         )
-        devs = data.rating - self._base(data.user_idx, data.item_idx)
-        self._lookup = RatingLookup.build(
-            data.user_idx, data.item_idx, devs, (data.n_users, data.n_items)
-        )
+        self._lookup = deviation_lookup(data, ratings, self._base)
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, RatingLookup]:
         if self._neighbours is None or self._sims is None or self._means is None:
@@ -115,6 +117,34 @@ class UserBasedCF(Recommender):
         found, devs = lookup.dense_rows(cand)
         base = self._base(np.full(n_items, user_idx), np.arange(n_items))
         return base + weighted_top_k(found.T, cand_sims[None, :], devs.T, self.k, self.damping)
+
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Batched `_score_user`: the ratings of every stored neighbour of the block's users,
+        the k most similar neighbours who rated each item kept per (user, item)."""
+        neighbours, sims, _, lookup = self._state()
+        n_items, ratings = len(self.items), lookup.matrix
+        out = np.full((len(user_idx), n_items), np.nan)
+        known = np.flatnonzero(user_idx >= 0)
+        lists = neighbours[user_idx[known]]
+        row_lengths = np.diff(ratings.indptr)
+        costs = np.where(lists >= 0, row_lengths[np.maximum(lists, 0)], 0).sum(axis=1)
+        for block in cost_blocks(costs, BATCH_CANDIDATES):
+            users = user_idx[known[block]]
+            rank, local = np.nonzero((neighbours[users] >= 0).T)  # rank-major order
+            pair, position = expand_rows(ratings.indptr, neighbours[users[local], rank])
+            agg = first_k_weighted(
+                local[pair] * n_items + ratings.indices[position],
+                rank[pair],
+                sims[users[local], rank][pair],
+                ratings.data[position] - lookup.OFFSET,
+                len(users) * n_items,
+                self.k,
+                self.damping,
+            ).reshape(len(users), n_items)
+            items = np.arange(n_items)
+            base = self._base(np.repeat(users, n_items), np.tile(items, len(users)))
+            out[known[block]] = base.reshape(len(users), n_items) + agg
+        return out
 
     def neighbours_of(self, user_id: Any) -> list[tuple[Any, float]]:
         """The stored neighbours of a user, most similar first."""

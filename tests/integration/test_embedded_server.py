@@ -8,9 +8,10 @@ from pymongo.errors import DuplicateKeyError
 
 from app import create_app
 from app.config import TestingConfig
-from app.db.common import count
+from app.db.common import count, server_time
 from app.db.embedded import ensure_embedded_server, stop_embedded_server
 from app.db.indexes import ensure_indexes
+from app.db.users import mark_ratings_changed
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +56,13 @@ def test_app_health_on_the_embedded_server(mongodb_uri) -> None:
     body = response.get_json()
     assert (body["status"], body["database"]) == ("ok", "ok")
     assert body["models"]["state"] == "empty"  # no trained models: reported, still 200
+
+
+def test_server_time_is_the_clock_that_current_date_stamps(real_db) -> None:
+    before = server_time(real_db)
+    user = real_db.users.insert_one({"username": "clock"}).inserted_id
+    mark_ratings_changed(real_db, [user])
+    stamp = real_db.users.find_one({"_id": user})["ratings_changed_at"]
+    after = server_time(real_db)
+    assert before is not None and after is not None and before.tzinfo is not None
+    assert before <= stamp <= after

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pymongo import MongoClient
 
 from app import create_app
 from app.config import TestingConfig
+from app.services import rating_service, recommendation_service
 from tests.serving_models import insert_dataset, tiny_ratings
 
 pytestmark = pytest.mark.integration
@@ -54,7 +56,28 @@ def wait_until_finished(client, headers, job_id: str) -> dict:
     raise AssertionError(f"job {job_id} did not finish in {DEADLINE_SECONDS} s")
 
 
-def test_job_runs_in_its_own_process_and_its_models_are_served(served) -> None:
+def rated_since_training_is_left_out(client, real_db, user, monkeypatch) -> None:
+    """Unchanged since the snapshot: no rating read; after a new rating: read and left out."""
+    document = real_db.users.find_one_and_delete({"_id": user})
+    real_db.users.insert_one({**document, "ratings_changed_at": datetime.now(UTC) - timedelta(1)})
+    reads = []
+    original = recommendation_service.ratings_db.rating_map_for_user
+    monkeypatch.setattr(
+        recommendation_service.ratings_db,
+        "rating_map_for_user",
+        lambda db, user_id: reads.append(user_id) or original(db, user_id),
+    )
+    url = f"/api/recommendations/{user}?model=item_based&n=5"
+    first = client.get(url).get_json()["recommendations"][0]["anime_id"]
+    assert reads == []
+    rating_service.rate_anime(user, first, 2, db=real_db)
+    again = [row["anime_id"] for row in client.get(url).get_json()["recommendations"]]
+    assert reads == [user] and first not in again and len(again) == 5
+
+
+def test_job_runs_in_its_own_process_and_its_models_are_served(
+    served, real_db, monkeypatch
+) -> None:
     client, headers, users = served
     started = client.post("/api/admin/train", json={"models": ["item_based"]}, headers=headers)
     assert started.status_code == 202
@@ -76,6 +99,7 @@ def test_job_runs_in_its_own_process_and_its_models_are_served(served) -> None:
     metrics = client.get("/api/admin/metrics", headers=headers).get_json()
     assert metrics["metrics"]["item_based"]["version"] == job["version"]
     assert metrics["serving"]["precomputed_top_n"] == ["item_based"]
+    rated_since_training_is_left_out(client, real_db, users[1], monkeypatch)
 
 
 def test_a_killed_job_is_marked_failed_and_frees_the_lock(served, real_db) -> None:

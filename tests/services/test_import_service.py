@@ -74,3 +74,18 @@ def test_sample_files_parse() -> None:
     assert len(ratings) == 100872
     assert isinstance(anime, pd.DataFrame)
     assert "&#039;" not in " ".join(anime["name"])
+
+
+def stamped_users(db) -> set[str]:
+    return {doc["username"] for doc in db.users.find({"ratings_changed_at": {"$exists": True}})}
+
+
+def test_users_whose_ratings_the_import_writes_are_stamped(db, dataset) -> None:
+    run_import(db, dataset)
+    assert stamped_users(db) == {"mal_1", "mal_2"}
+    db.users.update_many({}, {"$unset": {"ratings_changed_at": ""}})
+    run_import(db, dataset)
+    assert stamped_users(db) == set()
+    dataset["rating"].write_text(RATING_CSV.replace("2,5,7", "2,5,3"))
+    run_import(db, dataset)
+    assert stamped_users(db) == {"mal_2"}

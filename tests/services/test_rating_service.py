@@ -118,3 +118,23 @@ def test_rating_dates_stored_as_strings_are_served_as_utc_iso() -> None:
     )
     assert body["created_at"] == "2025-05-01T12:00:00+00:00"
     assert body["updated_at"] == "2025-05-02T08:30:00.250000+00:00"
+
+
+def test_every_rating_change_stamps_the_user(indexed_db) -> None:
+    user = indexed_db.users.insert_one({"username": "stamped"}).inserted_id
+
+    def take_stamp() -> object:
+        found = indexed_db.users.find_one({"_id": user})
+        indexed_db.users.update_one({"_id": user}, {"$unset": {"ratings_changed_at": ""}})
+        return found.get("ratings_changed_at")
+
+    assert take_stamp() is None
+    rating, _ = rating_service.rate_anime(user, 1, 4, db=indexed_db)
+    assert take_stamp() is not None
+    rating_service.rate_anime(user, 1, 6, db=indexed_db)
+    assert take_stamp() is not None
+    rating_service.delete_rating(rating["id"], user_id=user, is_admin=False, db=indexed_db)
+    assert take_stamp() is not None
+    with pytest.raises(NotFound):
+        rating_service.rate_anime(user, 404, 7, db=indexed_db)
+    assert take_stamp() is None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
 from app.errors import BadRequest, NotFound
+from app.services import rating_service
 from app.services import recommendation_service as service
 from app.services.model_registry import ModelRegistry
 from app.services.training_service import precompute_top_n
@@ -138,3 +141,81 @@ def test_predictions_for_known_new_and_blank_users(served, db) -> None:
     pop = service.batch_predict(str(blank), [2, 999], db=db, registry=registry, cache=cache)
     assert pop["model_used"] == "popularity"
     assert [p["predicted_rating"] for p in pop["predictions"]] == [7.0, None]
+
+
+def snapshot_lists(served: dict, as_of: datetime, extra: pd.DataFrame | None = None) -> None:
+    """Lists that leave out the snapshot's ratings (plus ``extra`` rows), published as of as_of."""
+    ratings = served["ratings"] if extra is None else pd.concat([served["ratings"], extra])
+    precompute_top_n(served["dir"], "v1", ratings=ratings, ratings_as_of=as_of)
+    served["registry"].refresh_if_due(force=True)
+
+
+def stamp(db: Database, at: datetime | None) -> None:
+    change = {"$set": {"ratings_changed_at": at}} if at else {"$unset": {"ratings_changed_at": ""}}
+    db.users.update_many({}, change)
+
+
+@pytest.fixture
+def rating_reads(monkeypatch) -> list[ObjectId]:
+    """The users whose ratings the service read."""
+    reads: list[ObjectId] = []
+    original = service.ratings_db.rating_map_for_user
+
+    def spy(db: Database, user_id: ObjectId) -> dict[int, float]:
+        reads.append(user_id)
+        return original(db, user_id)
+
+    monkeypatch.setattr(service.ratings_db, "rating_map_for_user", spy)
+    return reads
+
+
+@pytest.mark.parametrize("model", service.VALID_MODELS)
+def test_user_unchanged_since_the_snapshot_is_answered_without_reading_ratings(
+    served, db, model, rating_reads
+) -> None:
+    now = datetime.now(UTC)
+    stamp(db, now - timedelta(hours=2))
+    snapshot_lists(served, now - timedelta(hours=1))
+    user = served["users"][4]
+    answer = recommend(served, user, model, n=6, db=db)
+    assert rating_reads == [] and answer["model_used"] == model
+    ids = [row["anime_id"] for row in answer["recommendations"]]
+    assert ids == [anime_id for anime_id, _ in served["models"][model].recommend(str(user), 6)]
+    assert not set(ids) & rated_by(db, user)
+
+
+def test_snapshot_lists_leave_out_ratings_the_model_was_not_fitted_on(served, db) -> None:
+    user = served["users"][2]
+    first = recommend(served, user, "item_based", db=db)["recommendations"][0]["anime_id"]
+    extra = pd.DataFrame([(str(user), first, 8.0)], columns=["user_id", "anime_id", "rating"])
+    db.ratings.insert_one({"user_id": user, "anime_id": first, "rating": 8})
+    stamp(db, datetime.now(UTC) - timedelta(hours=2))
+    snapshot_lists(served, datetime.now(UTC) - timedelta(hours=1), extra)
+    ids = [r["anime_id"] for r in recommend(served, user, "item_based", db=db)["recommendations"]]
+    assert first not in ids and len(ids) == 5
+
+
+def test_a_rating_since_the_snapshot_is_read_and_left_out(served, db, rating_reads) -> None:
+    stamp(db, datetime.now(UTC) - timedelta(hours=2))
+    snapshot_lists(served, datetime.now(UTC) - timedelta(hours=1))
+    user = served["users"][1]
+    first = recommend(served, user, "hybrid", db=db)["recommendations"][0]["anime_id"]
+    assert rating_reads == []
+    rating_service.rate_anime(user, first, 3, db=db)
+    again = [r["anime_id"] for r in recommend(served, user, "hybrid", db=db)["recommendations"]]
+    assert rating_reads == [user] and first not in again and len(again) == 5
+
+
+@pytest.mark.parametrize("case", ["no stamp", "stamped at the snapshot", "lists without"])
+def test_ratings_are_read_when_the_lists_cannot_be_trusted(served, db, rating_reads, case) -> None:
+    as_of = datetime.now(UTC) - timedelta(hours=1)
+    stamps = {"no stamp": None, "stamped at the snapshot": as_of}
+    stamp(db, stamps.get(case, as_of - timedelta(hours=1)))
+    if case == "lists without":
+        precompute_top_n(served["dir"], "v1")
+        served["registry"].refresh_if_due(force=True)
+    else:
+        snapshot_lists(served, as_of)
+    user = served["users"][5]
+    answer = recommend(served, user, "ncf", db=db)
+    assert rating_reads == [user] and answer["model_used"] == "ncf"
