@@ -8,24 +8,24 @@ import pytest
 import scipy.sparse as sp
 
 from ml.data import RatingsData
-from ml.models import _neighbours as kernels
+from ml.models import _neighbours_dense as dense_kernels
 from ml.models._biases import fit_biases
 from ml.models._neighbours import corated_similarity_top_k
 from tests.ml.test_neighbours import centred_rows, ratings_frame
 
 
-@pytest.mark.parametrize("chunk", [1, 300, kernels.CHUNK_ELEMENTS])
+@pytest.mark.parametrize("chunk", [1, 300, dense_kernels.CHUNK_ELEMENTS])
 @pytest.mark.parametrize("sparse_keep", [0, 10**9])  # always the row sort / the pair sort
-@pytest.mark.parametrize("block", [100, kernels.DENSE_BLOCK_ELEMENTS])  # blocks / one block
+@pytest.mark.parametrize("block", [100, dense_kernels.DENSE_BLOCK_ELEMENTS])  # blocks / one block
 def test_dense_path_variants_give_the_sparse_paths_bits(
     monkeypatch: pytest.MonkeyPatch, chunk: int, sparse_keep: int, block: int
 ) -> None:
     x = centred_rows(ratings_frame(n_users=60, n_items=40, seed=5))
     kw = {"k": 7, "min_support": 3, "shrinkage": 10.0}
     expected = corated_similarity_top_k(x, dense=False, **kw)
-    monkeypatch.setattr(kernels, "CHUNK_ELEMENTS", chunk)
-    monkeypatch.setattr(kernels, "SPARSE_KEEP", sparse_keep)
-    monkeypatch.setattr(kernels, "DENSE_BLOCK_ELEMENTS", block)
+    monkeypatch.setattr(dense_kernels, "CHUNK_ELEMENTS", chunk)
+    monkeypatch.setattr(dense_kernels, "SPARSE_KEEP", sparse_keep)
+    monkeypatch.setattr(dense_kernels, "DENSE_BLOCK_ELEMENTS", block)
     got = corated_similarity_top_k(x, dense=True, **kw)
     assert (expected[0] >= 0).sum() > 100
     np.testing.assert_array_equal(got[0], expected[0])

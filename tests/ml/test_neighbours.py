@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from ml.data import RatingsData
 from ml.models import ItemBasedCF, UserBasedCF
 from ml.models import _neighbours as kernels
+from ml.models import _neighbours_dense as dense_kernels
 from ml.models._neighbours import (
     RatingLookup,
     centred,
@@ -69,7 +70,7 @@ def test_dense_and_sparse_paths_give_the_same_bits(
     sparse = corated_similarity_top_k(x, dense=False, **kw)
     sparse_blocks = corated_similarity_top_k(x, dense=False, block_elements=100, **kw)
     dense = corated_similarity_top_k(x, dense=True, **kw)
-    monkeypatch.setattr(kernels, "DENSE_BLOCK_ELEMENTS", 100)  # several dense blocks
+    monkeypatch.setattr(dense_kernels, "DENSE_BLOCK_ELEMENTS", 100)  # several dense blocks
     dense_blocks = corated_similarity_top_k(x, dense=True, **kw)
     assert (sparse[0] >= 0).sum() > 0
     for other in (sparse_blocks, dense, dense_blocks):
