@@ -27,8 +27,13 @@ class Biases:
 
     def for_user(self, user_idx: int) -> np.ndarray:
         """Baseline estimate of every item for one user index (-1: unknown user)."""
-        bu = float(self.bu[user_idx]) if user_idx >= 0 else 0.0
-        return self.mu + bu + self.bi.astype(np.float64)
+        return self.for_users(np.array([user_idx]))[0]
+
+    def for_users(self, user_idx: np.ndarray) -> np.ndarray:
+        """Baseline estimate of every item for each user index, users x items (-1: unknown)."""
+        u = np.asarray(user_idx, dtype=np.int64)
+        bu = np.where(u >= 0, self.bu[np.maximum(u, 0)], 0.0) if len(self.bu) else 0.0 * u
+        return (self.mu + bu)[:, None] + self.bi.astype(np.float64)[None, :]
 
 
 def fit_biases(

@@ -187,8 +187,7 @@ class Recommender(ABC):
         _, _, biases = self._check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int64)
         raw = self._score_users(user_idx)
-        bu = np.where(user_idx >= 0, biases.bu[np.maximum(user_idx, 0)], 0.0)
-        base = (biases.mu + bu)[:, None] + biases.bi.astype(np.float64)[None, :]
+        base = biases.for_users(user_idx)
         return np.clip(np.where(np.isnan(raw), base, raw), self.rating_min, self.rating_max)
 
     def top_n_indices(

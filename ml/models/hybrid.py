@@ -202,6 +202,13 @@ class HybridWeightedCF(Recommender):
         users, items, _ = self._check_fitted()
         return self._blend(*self._component_predictions(users.raw[user_idx], items.raw[item_idx]))
 
+    def _on_own_items(self, name: str, scores: np.ndarray) -> np.ndarray:
+        """A component's scores (last axis: its items), clipped to its scale and moved onto the
+        hybrid's item indices (NaN where the component does not know the item)."""
+        model, item_map = self.components[name], self._item_maps[name]
+        scores = np.clip(scores, model.rating_min, model.rating_max)
+        return np.where(item_map >= 0, scores[..., np.maximum(item_map, 0)], np.nan)
+
     def _score_user(self, user_idx: int) -> np.ndarray:
         users, items, _ = self._check_fitted()
         if user_idx < 0:
@@ -212,30 +219,24 @@ class HybridWeightedCF(Recommender):
             scores = model._score_user(
                 model.users.index_of(raw_user) if model.users is not None else -1
             )
-            scores = np.clip(scores, model.rating_min, model.rating_max)
-            item_map = self._item_maps[name]
-            columns.append(np.where(item_map >= 0, scores[np.maximum(item_map, 0)], np.nan))
+            columns.append(self._on_own_items(name, scores))
         preds = np.column_stack(columns)
         return self._blend(preds, ~np.isnan(preds))
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        """Batched `_score_user`: each component's batched scores, blended as `_blend` does."""
+        """Batched `_score_user`: each component's batched scores, blended by `_blend`."""
         users, items, _ = self._check_fitted()
         raw_users = users.raw[np.maximum(user_idx, 0)]
-        blended = np.zeros((len(user_idx), len(items)))
-        total = np.zeros((len(user_idx), len(items)))
+        blocks = []
         for name, model in self.components.items():
             if model.users is None:
+                blocks.append(np.full((len(user_idx), len(items)), np.nan))
                 continue
             idx = np.where(user_idx >= 0, model.users.indices_of(raw_users), -1)
-            scores = np.clip(model._score_users(idx), model.rating_min, model.rating_max)
-            item_map = self._item_maps[name]
-            scores = np.where(item_map >= 0, scores[:, np.maximum(item_map, 0)], np.nan)
-            answered = ~np.isnan(scores)
-            blended += self.weights[name] * answered * np.nan_to_num(scores)
-            total += self.weights[name] * answered
-        out = np.full(blended.shape, np.nan)
-        np.divide(blended, total, out=out, where=(total > 0) & (user_idx >= 0)[:, None])
+            blocks.append(self._on_own_items(name, model._score_users(idx)))
+        preds = np.stack(blocks, axis=-1).reshape(-1, len(blocks))
+        out = self._blend(preds, ~np.isnan(preds)).reshape(len(user_idx), len(items))
+        out[user_idx < 0] = np.nan
         return out
 
     def _save_state(self, path: Path) -> None:

@@ -117,8 +117,7 @@ class ItemBasedCF(Recommender):
                 self.k,
                 self.damping,
             ).reshape(len(users), n_items)
-            base = (biases.mu + biases.bu[users])[:, None] + biases.bi.astype(np.float64)
-            out[known[block]] = base + agg
+            out[known[block]] = biases.for_users(users) + agg
         return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, RatingLookup]:
