@@ -24,15 +24,18 @@ def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
     return int(result[0]["n"]) if result else 0
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored datetime as an aware one: backends without tz_aware give naive UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def server_time(db: Database) -> datetime | None:
     """The database server's clock (the one ``$currentDate`` stamps with), or None if unknown."""
     try:
         local_time = db.client.admin.command("hello").get("localTime")
     except (PyMongoError, NotImplementedError):
         return None
-    if not isinstance(local_time, datetime):
-        return None
-    return local_time if local_time.tzinfo is not None else local_time.replace(tzinfo=UTC)
+    return as_utc(local_time) if isinstance(local_time, datetime) else None
 
 
 _EMBEDDED_PROCESS = "nx_27017"

@@ -6,7 +6,7 @@ conditional upsert, so two workers asking at once cannot both start a run.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -14,7 +14,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from app.db.common import indexed_id_filter
+from app.db.common import as_utc, indexed_id_filter
 
 LOCK_ID = "training"
 ACTIVE_STATUSES = ("queued", "running")
@@ -31,9 +31,7 @@ def _with_datetimes(job: dict[str, Any] | None) -> dict[str, Any] | None:
         value = job.get(name)
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        job[name] = value
+        job[name] = as_utc(value) if isinstance(value, datetime) else value
     return job
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from app.db.common import as_utc
+
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
@@ -96,8 +98,7 @@ def read_top_n_as_of(directory: Path) -> datetime | None:
     value = meta.get("ratings_as_of") if isinstance(meta, dict) else None
     if not isinstance(value, str):
         return None
-    as_of = datetime.fromisoformat(value)
-    return as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(value))
 
 
 def load_top_n(directory: Path, names: list[str]) -> dict[str, TopN]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -25,7 +25,7 @@ from pymongo.database import Database
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
 from app.db import users as users_db
-from app.db.common import to_object_id
+from app.db.common import as_utc, to_object_id
 from app.errors import BadRequest, NotFound
 from app.services.model_registry import ModelRegistry, ModelSet, TopN
 from app.services.similar_service import get_similar_anime
@@ -96,13 +96,6 @@ def check_model_name(model: str) -> str:
     return model
 
 
-def _existing_user(db: Database, user_id: str | ObjectId) -> ObjectId:
-    oid = to_object_id(user_id)
-    if oid is None or users_db.find_by_id(db, oid) is None:
-        raise NotFound("user not found")
-    return oid
-
-
 def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetime | None]:
     """(user ObjectId, when the user's ratings last changed, if stamped); NotFound otherwise."""
     oid = to_object_id(user_id)
@@ -110,9 +103,7 @@ def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetim
     if oid is None or found is None:
         raise NotFound("user not found")
     changed = found.get(users_db.RATINGS_CHANGED_AT)
-    if not isinstance(changed, datetime):
-        return oid, None
-    return oid, changed if changed.tzinfo is not None else changed.replace(tzinfo=UTC)
+    return oid, as_utc(changed) if isinstance(changed, datetime) else None
 
 
 def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:
@@ -211,7 +202,7 @@ def batch_predict(
 ) -> dict[str, Any]:
     """Predicted ratings of ``anime_ids`` for the user: ``{predictions: [...], model_used}``."""
     check_model_name(model)
-    oid = _existing_user(db, user_id)
+    oid, _ = _existing_user_marker(db, user_id)
     snapshot = registry.current()
     user = str(oid)
     chosen = snapshot.get(model)

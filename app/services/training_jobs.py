@@ -25,7 +25,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from app.db import training_jobs as jobs_db
-from app.db.common import to_object_id
+from app.db.common import as_utc, to_object_id
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable
 from app.services.recommendation_service import VALID_MODELS
 
@@ -93,17 +93,13 @@ def _pid_gone(job: dict[str, Any]) -> bool:
     return False
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def reap_dead_jobs(*, db: Database, stale_after: float) -> list[str]:
     """Mark failed every active job whose process is gone or silent; free the lock it held."""
     now = datetime.now(UTC)
     reaped: list[str] = []
     for job in jobs_db.find_active(db):
         last_sign = job.get("heartbeat_at") or job.get("created_at") or now
-        silent = now - _as_utc(last_sign) > timedelta(seconds=stale_after)
+        silent = now - as_utc(last_sign) > timedelta(seconds=stale_after)
         if not (silent or _pid_gone(job)):
             continue
         reason = "the training process died" if not silent else "the training process went silent"
