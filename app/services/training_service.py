@@ -224,6 +224,7 @@ def precompute_top_n(
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
     users: list[Any] | None = None
+    blocked, blocked_items = None, None  # the snapshot matrix, built once per item vocabulary
     for position, name in enumerate(names):
         progress(f"precomputing top-{k} for {name}", position / max(len(names), 1))
         model = load(directory, name, manifest)
@@ -235,7 +236,9 @@ def precompute_top_n(
         elif only_users is None and trained_on != users:
             log.warning("%s was trained on other users; no top-N for it", name)
             continue
-        blocked = None if ratings is None else _snapshot_matrix(model, users, ratings)
+        same_items = blocked_items is not None and np.array_equal(blocked_items, model.items.raw)
+        if ratings is not None and not same_items:
+            blocked, blocked_items = _snapshot_matrix(model, users, ratings), model.items.raw
         items, scores = top_n_of(model, users, k, blocked)
         np.save(temp / f"{name}.items.npy", items)
         np.save(temp / f"{name}.scores.npy", scores)
