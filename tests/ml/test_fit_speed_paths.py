@@ -11,7 +11,7 @@ from ml.data import RatingsData
 from ml.models import _neighbours_dense as dense_kernels
 from ml.models._biases import fit_biases
 from ml.models._neighbours import corated_similarity_top_k
-from tests.ml.test_neighbours import centred_rows, ratings_frame
+from tests.ml.neighbour_data import centred_rows, ratings_frame, with_first_pair_repeated
 
 
 @pytest.mark.parametrize("chunk", [1, 300, dense_kernels.CHUNK_ELEMENTS])
@@ -53,15 +53,7 @@ def test_csr_reuses_one_layout_and_equals_building_from_the_pairs() -> None:
 
 def test_csr_sums_repeated_pairs() -> None:
     data = RatingsData.from_dataframe(ratings_frame())
-    twice = RatingsData(
-        data.users,
-        data.items,
-        np.concatenate([data.user_idx, data.user_idx[:1]]),
-        np.concatenate([data.item_idx, data.item_idx[:1]]),
-        np.concatenate([data.rating, data.rating[:1]]),
-        data.rating_min,
-        data.rating_max,
-    )
+    twice = with_first_pair_repeated(data)
     matrix = twice.csr()
     assert matrix.nnz == data.n_ratings
     assert matrix[data.user_idx[0], data.item_idx[0]] == 2 * data.rating[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -15,29 +14,10 @@ from ml.models import _neighbours as kernels
 from ml.models import _neighbours_dense as dense_kernels
 from ml.models._neighbours import (
     RatingLookup,
-    centred,
     corated_similarity_top_k,
     deviation_lookup,
 )
-
-
-def ratings_frame(n_users: int = 40, n_items: int = 30, seed: int = 3) -> pd.DataFrame:
-    """Random 1-10 ratings with a few exact copies of users (tied similarities) and users
-    with too few ratings for any neighbour."""
-    rng = np.random.default_rng(seed)
-    dense = np.where(
-        rng.random((n_users, n_items)) < 0.45, rng.integers(1, 11, (n_users, n_items)), 0
-    )
-    dense[1] = dense[0]
-    dense[2] = dense[0]
-    dense[3, 3:] = 0  # at most 3 ratings
-    users, items = np.nonzero(dense)
-    return pd.DataFrame({"user_id": users, "anime_id": items, "rating": dense[users, items]})
-
-
-def centred_rows(df: pd.DataFrame) -> sp.csr_matrix:
-    data = RatingsData.from_dataframe(df)
-    return centred(data.csr(), data.user_means())
+from tests.ml.neighbour_data import centred_rows, ratings_frame, with_first_pair_repeated
 
 
 def brute_force(x: sp.csr_matrix, min_support: int, shrinkage: float) -> np.ndarray:
@@ -141,15 +121,7 @@ def test_deviation_lookup_with_repeated_pairs_builds_from_the_pairs() -> None:
     """A RatingsData made by hand may repeat a pair (from_dataframe never does): the lookup is
     then built from the pairs, as before, not from the summed ratings matrix."""
     data = RatingsData.from_dataframe(ratings_frame())
-    twice = RatingsData(
-        data.users,
-        data.items,
-        np.concatenate([data.user_idx, data.user_idx[:1]]),
-        np.concatenate([data.item_idx, data.item_idx[:1]]),
-        np.concatenate([data.rating, data.rating[:1]]),
-        data.rating_min,
-        data.rating_max,
-    )
+    twice = with_first_pair_repeated(data)
     base = lambda u, i: np.full(len(u), 1.0)  # noqa: E731
     got = deviation_lookup(twice, twice.csr(), base).matrix
     devs = twice.rating - 1.0
