@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -162,6 +163,9 @@ def weighted_top_k(
     return out
 
 
+SAVED_KEYS = ("lookup_indptr", "lookup_indices", "lookup_data")
+
+
 class RatingLookup:
     """Vectorised (row, col) -> value lookup in a CSR matrix (binary search within each row).
 
@@ -187,6 +191,17 @@ class RatingLookup:
         cls, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]
     ) -> RatingLookup:
         return cls(sp.csr_array((data, indices, indptr), shape=shape))
+
+    def saved_arrays(self) -> dict[str, Any]:
+        """The lookup's arrays by the keys a model's ``.npz`` state stores them under."""
+        m = self.matrix
+        return dict(zip(SAVED_KEYS, (m.indptr, m.indices, m.data), strict=True))
+
+    @classmethod
+    def from_saved(cls, state: Mapping[str, np.ndarray], shape: tuple[int, int]) -> RatingLookup:
+        """The lookup ``saved_arrays`` wrote into ``state`` (an opened ``.npz``)."""
+        indptr, indices, data = (state[key] for key in SAVED_KEYS)
+        return cls.from_arrays(indptr, indices, data, shape)
 
     def find(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, value where found else 0) for broadcastable index arrays (-1 = none)."""

@@ -200,18 +200,12 @@ class ItemBasedCF(Recommender):
             path / STATE_FILE,
             neighbours=neighbours,
             sims=sims,
-            lookup_indptr=lookup.matrix.indptr,
-            lookup_indices=lookup.matrix.indices,
-            lookup_data=lookup.matrix.data,
+            **lookup.saved_arrays(),
         )
 
     def _load_state(self, path: Path) -> None:
         with np.load(path / STATE_FILE, allow_pickle=False) as state:
             self._neighbours, self._sims = state["neighbours"], state["sims"]
             self._inverse = None
-            self._lookup = RatingLookup.from_arrays(
-                state["lookup_indptr"],
-                state["lookup_indices"],
-                state["lookup_data"],
-                (len(self._check_fitted()[0]), len(self.items)),
-            )
+            shape = (len(self._check_fitted()[0]), len(self.items))
+            self._lookup = RatingLookup.from_saved(state, shape)
