@@ -10,6 +10,14 @@ from tests.ml.fake_encoder import HashingEncoder
 from tests.routes.semantic_fixtures import build_index
 
 UPDATE = "/api/admin/search-index/update"
+COOKING_ANIME = {
+    "anime_id": 9,
+    "name": "Shokugeki",
+    "genre": "Ecchi",
+    "type": "TV",
+    "members": 9,
+    "description": "A cooking contest where a ramen chef battles.",
+}
 
 
 def search(client, q: str, **params):
@@ -55,16 +63,7 @@ def test_a_rebuilt_index_is_picked_up_without_restart(
     app, client, db, semantic_index, search_encoder
 ) -> None:
     assert search(client, "cooking contest ramen").get_json()["results"][0]["anime_id"] != 9
-    db.anime.insert_one(
-        {
-            "anime_id": 9,
-            "name": "Shokugeki",
-            "genre": "Ecchi",
-            "type": "TV",
-            "members": 9,
-            "description": "A cooking contest where a ramen chef battles.",
-        }
-    )
+    db.anime.insert_one(dict(COOKING_ANIME))
     service = build_index(app, db, search_encoder)
     meta = service.meta_path(service.index_path)
     stat = meta.stat()
@@ -76,16 +75,7 @@ def test_admin_update_makes_new_and_changed_anime_searchable(
     client, db, semantic_index, search_encoder: HashingEncoder, make_user, token_for
 ) -> None:
     admin = token_for(make_user("root", is_admin=True))
-    db.anime.insert_one(
-        {
-            "anime_id": 9,
-            "name": "Shokugeki",
-            "genre": "Ecchi",
-            "type": "TV",
-            "members": 9,
-            "description": "A cooking contest where a ramen chef battles.",
-        }
-    )
+    db.anime.insert_one(dict(COOKING_ANIME))
     db.anime.update_one({"anime_id": 20}, {"$set": {"description": "A baseball team trains."}})
     before = search_encoder.encoded
     response = client.post(UPDATE, json={}, headers=admin)
