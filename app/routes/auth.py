@@ -20,6 +20,9 @@ from app.security import (
 from app.services import auth_service
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Registration, login and profile")
+too_many_attempts = blp.alt_response(
+    429, schema=ErrorEnvelopeSchema, description="Too many attempts; see Retry-After"
+)
 
 
 @blp.route("/register")
@@ -28,9 +31,7 @@ class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, AuthResponseSchema)
     @blp.alt_response(409, schema=ErrorEnvelopeSchema, description="The username or email is taken")
-    @blp.alt_response(
-        429, schema=ErrorEnvelopeSchema, description="Too many attempts; see Retry-After"
-    )
+    @too_many_attempts
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create an account and return it with an access token."""
         return auth_service.register(
@@ -44,9 +45,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, AuthResponseSchema)
     @blp.alt_response(401, schema=ErrorEnvelopeSchema, description="Unknown user or wrong password")
-    @blp.alt_response(
-        429, schema=ErrorEnvelopeSchema, description="Too many attempts; see Retry-After"
-    )
+    @too_many_attempts
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Exchange a username and password for an access token."""
         return auth_service.login(
