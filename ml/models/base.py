@@ -19,8 +19,8 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData, Vocabulary
 from ml.exceptions import NotFittedError, UnknownModelError
-from ml.models._batched import top_k_rows
-from ml.models._biases import Biases, fit_biases
+from ml.models.biases import Biases, fit_biases
+from ml.models.ranking import top_k_rows
 
 META_FILE = "meta.json"
 VOCAB_FILE = "vocab.json"

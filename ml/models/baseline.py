@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ml.data import RatingsData
-from ml.models._biases import fit_biases
 from ml.models.base import Recommender
+from ml.models.biases import fit_biases
 
 
 class BaselinePredictor(Recommender):

@@ -1,7 +1,7 @@
 """NeuralCF: the NeuMF network behind the Recommender contract (id mapping, fallback, persistence).
 
 The wrapper maps raw ids to indices (ml.data.Vocabulary, done by the base class), trains the
-network with ml.models._ncf_trainer (early stopping on a validation split carved out of the
+network with ml.models.ncf.trainer (early stopping on a validation split carved out of the
 training ratings when none is given, best epoch restored) and scores in torch no_grad.
 Saved as neural_cf.pt (a state_dict, loaded with weights_only=True) + ncf_config.json.
 """
@@ -21,9 +21,10 @@ import torch
 
 from ml.data import RatingsData
 from ml.exceptions import DataError, NotFittedError
-from ml.models._ncf_grid import GridScorer, factorable, matches_forward
-from ml.models._ncf_net import NeuMF
-from ml.models._ncf_trainer import (
+from ml.models.base import Recommender
+from ml.models.ncf.grid import GridScorer, factorable, matches_forward
+from ml.models.ncf.net import NeuMF
+from ml.models.ncf.trainer import (
     Batch,
     EpochStats,
     NCFTrainer,
@@ -34,7 +35,6 @@ from ml.models._ncf_trainer import (
     tensors,
     torch_threads,
 )
-from ml.models.base import Recommender
 
 WEIGHTS_FILE = "neural_cf.pt"
 CONFIG_FILE = "ncf_config.json"

@@ -10,15 +10,10 @@ import pandas as pd
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
-from ml.models._batched import cost_blocks, expand_rows, first_k_weighted
-from ml.models._neighbours import (
-    RatingLookup,
-    centred,
-    corated_similarity_top_k,
-    deviation_lookup,
-    weighted_top_k,
-)
 from ml.models.base import Recommender
+from ml.models.knn.batched import cost_blocks, expand_rows, first_k_weighted
+from ml.models.knn.lookup import RatingLookup, deviation_lookup, weighted_top_k
+from ml.models.knn.similarity import centred, corated_similarity_top_k
 
 STATE_FILE = "user_based.npz"
 Centring = Literal["mean", "baseline"]

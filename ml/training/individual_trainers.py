@@ -27,7 +27,7 @@ from ml.models import (
     Recommender,
     UserBasedCF,
 )
-from ml.models._ncf_trainer import EpochStats
+from ml.models.ncf.trainer import EpochStats
 
 ProgressFn = Callable[[str, float], None]
 HYBRID_COMPONENTS = ("user_based", "item_based", "ncf")

@@ -7,7 +7,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ml.data import RatingsData
-from ml.models._neighbours import centred
+from ml.models.knn.similarity import centred
 
 
 def ratings_frame(n_users: int = 40, n_items: int = 30, seed: int = 3) -> pd.DataFrame:

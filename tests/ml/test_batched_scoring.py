@@ -20,8 +20,9 @@ from ml.models import (
     Recommender,
     UserBasedCF,
 )
-from ml.models._batched import first_k_weighted, top_k_rows
-from ml.models._neighbours import weighted_top_k
+from ml.models.knn.batched import first_k_weighted
+from ml.models.knn.lookup import weighted_top_k
+from ml.models.ranking import top_k_rows
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "rating.csv"
 TOLERANCE = 1e-5

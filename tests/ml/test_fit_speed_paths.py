@@ -8,9 +8,9 @@ import pytest
 import scipy.sparse as sp
 
 from ml.data import RatingsData
-from ml.models import _neighbours_dense as dense_kernels
-from ml.models._biases import fit_biases
-from ml.models._neighbours import corated_similarity_top_k
+from ml.models.biases import fit_biases
+from ml.models.knn import dense as dense_kernels
+from ml.models.knn.similarity import corated_similarity_top_k
 from tests.ml.neighbour_data import centred_rows, ratings_frame, with_first_pair_repeated
 
 

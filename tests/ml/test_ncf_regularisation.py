@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from ml.models import NeuralCF
-from ml.models._ncf_net import NeuMF
-from ml.models._ncf_trainer import NCFTrainer, TrainerConfig, carve
+from ml.models.ncf.net import NeuMF
+from ml.models.ncf.trainer import NCFTrainer, TrainerConfig, carve
 from ml.models.neural_cf import CONFIG_FILE, NeuralCFConfig
 from tests.ml.test_contract import tiny_ratings
 

@@ -10,13 +10,10 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData
 from ml.models import ItemBasedCF, UserBasedCF
-from ml.models import _neighbours as kernels
-from ml.models import _neighbours_dense as dense_kernels
-from ml.models._neighbours import (
-    RatingLookup,
-    corated_similarity_top_k,
-    deviation_lookup,
-)
+from ml.models.knn import dense as dense_kernels
+from ml.models.knn import similarity as kernels
+from ml.models.knn.lookup import RatingLookup, deviation_lookup
+from ml.models.knn.similarity import corated_similarity_top_k
 from tests.ml.neighbour_data import centred_rows, ratings_frame, with_first_pair_repeated
 
 

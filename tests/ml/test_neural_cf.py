@@ -14,8 +14,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ml.exceptions import DataError
 from ml.models import NeuralCF
-from ml.models._ncf_net import NeuMF
-from ml.models._ncf_trainer import NCFTrainer, TrainerConfig, rmse, tensors
+from ml.models.ncf.net import NeuMF
+from ml.models.ncf.trainer import NCFTrainer, TrainerConfig, rmse, tensors
 from ml.models.neural_cf import CONFIG_FILE, WEIGHTS_FILE
 from tests.ml.test_contract import tiny_ratings
 

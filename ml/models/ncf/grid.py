@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ml.models._ncf_net import NeuMF
+from ml.models.ncf.net import NeuMF
 
 
 def factorable(net: NeuMF) -> bool:

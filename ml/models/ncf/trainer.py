@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ml.models._ncf_net import NeuMF
+from ml.models.ncf.net import NeuMF
 
 log = logging.getLogger(__name__)
 

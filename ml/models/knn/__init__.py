@@ -1,0 +1,1 @@
+"""Machinery the k-NN models share: similarities, rating lookup, batched aggregation."""

@@ -1,0 +1,1 @@
+"""NeuMF machinery: the network (forward only), its trainer and the batched grid scorer."""
