@@ -72,6 +72,10 @@ class Config:
         self.LOG_LEVEL: str = env.get("LOG_LEVEL", "INFO").upper()
         self.CORS_ORIGINS: list[str] = _as_list(env.get("CORS_ORIGINS", self.DEFAULT_CORS_ORIGINS))
         self.MAX_CONTENT_LENGTH: int = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+        # A MyAnimeList export (POST /list/import) may be larger than any JSON body.
+        self.IMPORT_MAX_CONTENT_LENGTH: int = int(
+            env.get("IMPORT_MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))
+        )
         self.RATELIMIT_ENABLED: bool = _as_bool(env.get("RATELIMIT_ENABLED", "true"))
         self.RATELIMIT_STORAGE_URI: str = (
             env.get("RATELIMIT_STORAGE_URI", "") or self.DEFAULT_RATELIMIT_STORAGE_URI

@@ -51,6 +51,18 @@ def find_by_ids(db: Database, anime_ids: Iterable[int]) -> dict[int, dict[str, A
     return {int(doc["anime_id"]): doc for doc in cursor}
 
 
+def find_existing_ids(db: Database, anime_ids: Iterable[int], chunk_size: int = 1000) -> set[int]:
+    """Which of ``anime_ids`` are in the catalogue, from the ``anime_id`` index in chunks."""
+    ids = sorted({int(anime_id) for anime_id in anime_ids})
+    found: set[int] = set()
+    for start in range(0, len(ids), chunk_size):
+        cursor = db.anime.find(
+            {"anime_id": {"$in": ids[start : start + chunk_size]}}, {"_id": 0, "anime_id": 1}
+        )
+        found.update(int(doc["anime_id"]) for doc in cursor)
+    return found
+
+
 def find_popular(db: Database, *, min_members: int, limit: int) -> list[dict[str, Any]]:
     """The best-rated anime among those with at least ``min_members`` members, best first."""
     query = {"members": {"$gte": min_members}, "rating": {"$type": "number"}}

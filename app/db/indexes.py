@@ -53,6 +53,19 @@ INDEXES: tuple[IndexSpec, ...] = (
         "watch_history", [("user_id.id", ASCENDING)], {"name": "user_id_embedded", "sparse": True}
     ),
     IndexSpec(
+        "list_entries",
+        [("user_id", ASCENDING), ("anime_id", ASCENDING)],
+        {"unique": True, "name": "user_anime_unique"},
+    ),
+    IndexSpec(
+        "list_entries",
+        [("user_id", ASCENDING), ("updated_at", DESCENDING)],
+        {"name": "user_recent"},
+    ),
+    IndexSpec(
+        "list_entries", [("user_id.id", ASCENDING)], {"name": "user_id_embedded", "sparse": True}
+    ),
+    IndexSpec(
         "model_metrics",
         [("model_name", ASCENDING), ("trained_at", DESCENDING)],
         {"name": "model_recent"},

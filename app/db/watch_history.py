@@ -14,7 +14,10 @@ WATCHED = "watched"
 RATED = "rated"
 RE_RATED = "re-rated"
 RATING_DELETED = "rating_deleted"
-ACTIONS = (WATCHED, RATED, RE_RATED, RATING_DELETED)
+LISTED = "listed"
+STATUS_CHANGED = "status_changed"
+UNLISTED = "unlisted"
+ACTIONS = (WATCHED, RATED, RE_RATED, RATING_DELETED, LISTED, STATUS_CHANGED, UNLISTED)
 
 
 def count_entries(db: Database, query: dict[str, Any] | None = None) -> int:

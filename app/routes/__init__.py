@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from app.routes import admin, anime, auth, health, history, ratings, recommendations, search
+from app.routes import list as list_routes
 
 ROOT_BLUEPRINTS = (health.blp,)
 API_BLUEPRINTS = (
     auth.blp,
     anime.blp,
     ratings.blp,
+    list_routes.blp,
     history.blp,
     search.blp,
     recommendations.blp,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.db.list_entries import STATUSES
 from app.db.watch_history import ACTIONS
 from app.schemas.anime import AnimeSummarySchema
 from app.schemas.common import PaginationMetaSchema, UtcDateTime
@@ -16,6 +17,10 @@ class HistoryEntrySchema(Schema):
     action = fields.String(required=True, metadata={"enum": list(ACTIONS)})
     rating = fields.Integer(allow_none=True)
     previous_rating = fields.Integer(allow_none=True)
+    status = fields.String(
+        allow_none=True, metadata={"enum": list(STATUSES), "description": "list actions only"}
+    )
+    previous_status = fields.String(allow_none=True, metadata={"enum": list(STATUSES)})
     created_at = UtcDateTime(allow_none=True)
     anime = fields.Nested(AnimeSummarySchema, allow_none=True)
 

@@ -22,6 +22,46 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def rating_entry(
+    *,
+    user_id: ObjectId,
+    anime_id: int,
+    action: str,
+    rating: int | None,
+    previous_rating: int | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The history entry of a rating change (rated, re-rated, rating_deleted)."""
+    return {
+        "user_id": user_id,
+        "anime_id": anime_id,
+        "action": action,
+        "rating": rating,
+        "previous_rating": previous_rating,
+        "created_at": at,
+    }
+
+
+def status_entry(
+    *,
+    user_id: ObjectId,
+    anime_id: int,
+    action: str,
+    status: str | None,
+    previous_status: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The history entry of a list change (listed, status_changed, unlisted)."""
+    return {
+        "user_id": user_id,
+        "anime_id": anime_id,
+        "action": action,
+        "status": status,
+        "previous_status": previous_status,
+        "created_at": at,
+    }
+
+
 def record_activity(
     *,
     db: Database,
@@ -32,17 +72,17 @@ def record_activity(
     previous_rating: int | None,
     at: datetime,
 ) -> None:
-    """Append one entry to the user's history."""
+    """Append one rating change to the user's history."""
     history_db.insert(
         db,
-        {
-            "user_id": user_id,
-            "anime_id": anime_id,
-            "action": action,
-            "rating": rating,
-            "previous_rating": previous_rating,
-            "created_at": at,
-        },
+        rating_entry(
+            user_id=user_id,
+            anime_id=anime_id,
+            action=action,
+            rating=rating,
+            previous_rating=previous_rating,
+            at=at,
+        ),
     )
 
 
@@ -69,6 +109,8 @@ def _to_public(entry: dict[str, Any], anime: dict[int, dict[str, Any]]) -> dict[
         "action": entry["action"],
         "rating": entry.get("rating"),
         "previous_rating": entry.get("previous_rating"),
+        "status": entry.get("status"),
+        "previous_status": entry.get("previous_status"),
         "created_at": entry.get("created_at"),
         "anime": anime.get(entry["anime_id"]),
     }

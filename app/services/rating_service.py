@@ -36,6 +36,17 @@ def to_public(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def new_rating(user_id: ObjectId, anime_id: int, rating: int, *, at: datetime) -> dict[str, Any]:
+    """The document of a first rating (``updated_at`` stays null until it is changed)."""
+    return {
+        "user_id": user_id,
+        "anime_id": anime_id,
+        "rating": rating,
+        "created_at": at,
+        "updated_at": None,
+    }
+
+
 def rate_anime(
     user_id: ObjectId, anime_id: int, rating: int, *, db: Database, now: datetime | None = None
 ) -> tuple[dict[str, Any], bool]:
@@ -46,13 +57,7 @@ def rate_anime(
     """
     require_anime(anime_id, db=db)
     now = now or utc_now()
-    document: dict[str, Any] = {
-        "user_id": user_id,
-        "anime_id": anime_id,
-        "rating": rating,
-        "created_at": now,
-        "updated_at": None,
-    }
+    document = new_rating(user_id, anime_id, rating, at=now)
     try:
         document["_id"] = ratings_db.insert(db, dict(document))
     except DuplicateKeyError:

@@ -57,8 +57,16 @@ def bad_headers(case: str, app: Flask, user: dict[str, Any]) -> dict[str, str]:
     }[case]
 
 
+LIST_ROUTES = {
+    "GET /api/list",
+    "PUT /api/list/<int(max=9223372036854775807):anime_id>",
+    "DELETE /api/list/<int(max=9223372036854775807):anime_id>",
+    "POST /api/list/import",
+}
+
+
 def test_routes_are_discovered() -> None:
-    assert "GET /api/auth/profile" in {str(route) for route in PROTECTED}
+    assert {"GET /api/auth/profile", *LIST_ROUTES} <= {str(route) for route in PROTECTED}
     assert all(route.access is None for route in ROUTES if "/auth/log" in route.rule)
 
 
@@ -149,6 +157,20 @@ def test_owner_and_admin_may_delete(client, db, make_user, alice_rating) -> None
     response = client.delete(f"/api/ratings/{rating['id']}", headers=token_for(admin))
     assert response.status_code == 204
     assert count(db.ratings) == 0
+
+
+def test_another_users_list_entry_cannot_be_deleted(client, db, make_user, alice_rating) -> None:
+    _, token_for = alice_rating
+    alice = db.users.find_one({"username": "alice"})
+    assert (
+        client.put(
+            "/api/list/1", json={"status": "completed"}, headers=token_for(alice)
+        ).status_code
+        == 201
+    )
+    response = client.delete("/api/list/1", headers=token_for(make_user("bob")))
+    assert response.status_code == 404
+    assert count(db.list_entries) == 1
 
 
 def test_another_users_history_is_not_readable(client, make_user, token_for, alice_rating):

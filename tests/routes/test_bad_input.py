@@ -21,6 +21,11 @@ ROUTES = api_routes()
 WRITES = [route for route in ROUTES if route.is_write]
 BODY_WRITES = [route for route in WRITES if route.body]
 PATH_WRITES = [route for route in WRITES if route.arguments]
+UPLOAD_WRITES = [
+    route
+    for route in WRITES
+    if "multipart/form-data" in route.operation.get("requestBody", {}).get("content", {})
+]
 LIST_PARAMS = ("limit", "n", "top_k", "k", "per_page")
 INT64_LIMIT = "integers must fit in 64 bits"
 
@@ -129,7 +134,12 @@ def assert_refused(response: Any, mentions: str = "") -> str:
 
 
 def test_there_are_write_endpoints_to_check() -> None:
-    assert {"POST /api/auth/register", "POST /api/auth/login"} <= {str(r) for r in BODY_WRITES}
+    assert {
+        "POST /api/auth/register",
+        "POST /api/auth/login",
+        "PUT /api/list/<int(max=9223372036854775807):anime_id>",
+    } <= {str(r) for r in BODY_WRITES}
+    assert "POST /api/list/import" in {str(r) for r in UPLOAD_WRITES}
 
 
 def test_every_string_in_a_body_is_bounded() -> None:
@@ -166,6 +176,36 @@ def test_bad_path_argument_is_refused_and_changes_nothing(
     before = counts(db)
     url = route.url(**{name: value for name, _ in route.arguments})
     assert_refused(client.open(url, method=route.method, json={}, headers=admin_headers))
+    assert counts(db) == before
+
+
+# --- file uploads: anything but the expected file is refused ---------------------------------
+
+UPLOAD_CASES = [
+    Case("empty", "", mentions="empty"),
+    Case("text", "just text", content_type="text/plain"),
+    Case("json", '{"anime": [1, 2]}'),
+    Case("form-encoded", "file=abc", content_type="application/x-www-form-urlencoded"),
+    Case("fake-gzip", "\x1f\x8bnot really gzip", content_type="application/gzip"),
+    Case("not-gzip", "<myanimelist/>", content_type="application/gzip", mentions="gzip"),
+    Case("multipart-without-file", "--b--\r\n", content_type="multipart/form-data; boundary=b"),
+]
+
+
+@pytest.mark.parametrize("case", UPLOAD_CASES, ids=repr)
+@pytest.mark.parametrize("route", UPLOAD_WRITES, ids=str)
+def test_bad_upload_is_refused_and_changes_nothing(
+    client, db, sample_anime, admin_headers, route: Route, case: Case
+) -> None:
+    before = counts(db)
+    response = client.open(
+        route.url(),
+        method=route.method,
+        data=case.data.encode("latin-1"),
+        content_type=case.content_type,
+        headers=admin_headers,
+    )
+    assert_refused(response, case.mentions)
     assert counts(db) == before
 
 
