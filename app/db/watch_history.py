@@ -17,10 +17,6 @@ RATING_DELETED = "rating_deleted"
 ACTIONS = (WATCHED, RATED, RE_RATED, RATING_DELETED)
 
 
-def count_entries(db: Database, query: dict[str, Any] | None = None) -> int:
-    return count(db.watch_history, query)
-
-
 def find_watched_pairs(
     db: Database, user_ids: list[ObjectId], chunk_size: int = 500
 ) -> set[tuple[ObjectId, int]]:
