@@ -12,7 +12,7 @@ from pymongo.database import Database
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
 from app.errors import NotFound
-from app.schemas.common import fetch_page, paginated
+from app.services.pagination import fetch_page, paginated
 
 ANIME_FIELDS = ("anime_id", "name", "genre", "type", "episodes", "rating", "members")
 SUMMARY_FIELDS = ("anime_id", "name", "genre", "type")

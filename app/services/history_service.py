@@ -12,8 +12,8 @@ from app.db import users as users_db
 from app.db import watch_history as history_db
 from app.db.common import to_object_id
 from app.errors import BadRequest, Forbidden, NotFound
-from app.schemas.common import fetch_page, paginated
 from app.services.anime_service import summaries_for
+from app.services.pagination import fetch_page, paginated
 
 
 def utc_now() -> datetime:

@@ -14,7 +14,6 @@ from app.db import users as users_db
 from app.db import watch_history as history_db
 from app.db.common import to_object_id
 from app.errors import BadRequest, Conflict, NotFound
-from app.schemas.common import fetch_page, paginated
 from app.services.anime_service import require_anime, summaries_for
 from app.services.history_service import (
     parse_user_id,
@@ -22,6 +21,7 @@ from app.services.history_service import (
     require_user,
     utc_now,
 )
+from app.services.pagination import fetch_page, paginated
 
 
 def to_public(document: dict[str, Any]) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def test_list_genres_uses_the_cache(db) -> None:
 def test_fetch_page_counts_only_when_the_page_cannot_tell(
     page, limit, expected_items, expected_total, counted
 ) -> None:
-    from app.schemas.common import fetch_page
+    from app.services.pagination import fetch_page
 
     items = list(range(5))
     calls: list[str] = []
