@@ -24,9 +24,8 @@ from pymongo.database import Database
 
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
-from app.db import users as users_db
-from app.db.common import as_utc, to_object_id
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest
+from app.services import user_lookup
 from app.services.model_registry import ModelRegistry, ModelSet, TopN
 from app.services.similar_service import get_similar_anime
 
@@ -97,13 +96,8 @@ def check_model_name(model: str) -> str:
 
 
 def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetime | None]:
-    """(user ObjectId, when the user's ratings last changed, if stamped); NotFound otherwise."""
-    oid = to_object_id(user_id)
-    found = users_db.find_ratings_marker(db, oid) if oid is not None else None
-    if oid is None or found is None:
-        raise NotFound("user not found")
-    changed = found.get(users_db.RATINGS_CHANGED_AT)
-    return oid, as_utc(changed) if isinstance(changed, datetime) else None
+    """(user ObjectId, when its ratings last changed if stamped); BadRequest or NotFound."""
+    return user_lookup.ratings_marker(user_id, db=db)
 
 
 def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:

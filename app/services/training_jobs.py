@@ -28,6 +28,7 @@ from app.db import training_jobs as jobs_db
 from app.db.common import as_utc, to_object_id
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable
 from app.services.recommendation_service import VALID_MODELS
+from app.services.user_lookup import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +171,11 @@ def start_training(
 
 
 def get_job(job_id: str, *, db: Database, stale_after: float) -> dict[str, Any]:
-    """The job's current state (a job whose process died is reported failed)."""
-    oid = to_object_id(job_id)
-    if oid is None:
-        raise NotFound("training job not found")
+    """The job's current state (a job whose process died is reported failed).
+
+    BadRequest for a malformed id, NotFound for an unknown one.
+    """
+    oid = parse_id(job_id, "training job")
     reap_dead_jobs(db=db, stale_after=stale_after)
     job = jobs_db.find_by_id(db, oid)
     if job is None:
