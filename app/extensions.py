@@ -20,12 +20,12 @@ from werkzeug.exceptions import HTTPException
 from app.db.client import connect
 from app.db.indexes import ensure_indexes
 from app.errors import http_exception_response
+from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
 from app.services.admin_service import StatsCache
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
 from app.services.semantic_search_service import SearchIndex
-from app.services.training_jobs import SubprocessLauncher
 
 RATE_LIMIT_STORAGES = (DatabaseStorage,)  # imported so limits knows the database:// scheme
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from app.services import training_jobs
+from app.jobs.runner import run_job
 
 PROTECTED = [
     ("post", "/api/admin/train"),
@@ -27,7 +27,7 @@ class FakeLauncher:
     def __call__(self, job_id: str) -> int:
         self.started.append(job_id)
         if self.run is not None:
-            training_jobs.run_job(job_id, db=self.db, train=self.run, heartbeat_seconds=60)
+            run_job(job_id, db=self.db, train=self.run, heartbeat_seconds=60)
         return os.getpid()  # alive: only a silent heartbeat makes such a job look dead
 
 
