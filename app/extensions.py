@@ -18,6 +18,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from app.db.client import connect
+from app.db.common import INT64_MAX, INT64_MIN
 from app.db.indexes import ensure_indexes
 from app.errors import http_exception_response
 from app.jobs.launcher import SubprocessLauncher
@@ -38,7 +39,6 @@ class JsonApi(Api):
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _unstorable(data: Any) -> str | None:

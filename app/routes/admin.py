@@ -52,7 +52,7 @@ class Train(MethodView):
         return result, 200 if result["status"] == training_jobs.SUCCESS else 202
 
 
-@blp.route("/train/<job_id>")
+@blp.route("/train/<objectid:job_id>")
 class TrainJob(MethodView):
     @admin_required
     @blp.response(200, TrainJobSchema)

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.db import get_db
 from app.extensions import Blueprint
+from app.routes.converters import ANIME_ID
 from app.schemas.anime import (
     AnimeDetailSchema,
     AnimeListArgsSchema,
@@ -41,7 +42,7 @@ class Genres(MethodView):
         return anime_service.list_genres(db=get_db(), cache=cache)
 
 
-@blp.route("/<int:anime_id>")
+@blp.route(f"/<{ANIME_ID}:anime_id>")
 class AnimeDetail(MethodView):
     @blp.response(200, AnimeDetailSchema)
     @blp.alt_response(404, schema=ErrorEnvelopeSchema, description="Unknown anime id")

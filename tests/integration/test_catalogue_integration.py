@@ -188,3 +188,14 @@ def test_end_to_end_rate_browse_search_and_history(app_on_server) -> None:
     assert client.get(f"/api/history/{user}", headers=other).status_code == 403
     assert client.delete(f"/api/ratings/{rating_id}", headers=headers).status_code == 204
     assert client.get("/api/anime/20").get_json()["user_rating_count"] == 0
+
+
+@pytest.mark.parametrize("anime_id", [2**63, 2**64])
+def test_anime_id_beyond_64_bits_is_404_not_an_encoding_error(app_on_server, anime_id) -> None:
+    app, db = app_on_server
+    client = app.test_client()
+    user = db.users.insert_one({"username": "hank"}).inserted_id
+    for path in (f"/api/anime/{anime_id}", f"/api/recommendations/{user}/similar/{anime_id}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "error" in response.get_json()

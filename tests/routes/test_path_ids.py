@@ -45,3 +45,20 @@ def test_largest_64_bit_anime_id_is_an_unknown_anime(client, sample_anime) -> No
     response = client.get(f"/api/anime/{2**63 - 1}")
     assert response.status_code == 404
     assert response.get_json()["error"] == f"anime {2**63 - 1} not found"
+
+
+def test_the_document_gives_each_id_its_pattern_or_maximum(client) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    object_ids = {
+        "/api/ratings/user/{user_id}": "user_id",
+        "/api/ratings/{rating_id}": "rating_id",
+        "/api/history/{user_id}": "user_id",
+        "/api/recommendations/{user_id}": "user_id",
+        "/api/admin/train/{job_id}": "job_id",
+    }
+    for path, name in object_ids.items():
+        (parameter,) = [p for p in paths[path]["parameters"] if p["name"] == name]
+        assert parameter["schema"] == {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}, path
+    for path in ("/api/anime/{anime_id}", "/api/recommendations/{user_id}/similar/{anime_id}"):
+        (parameter,) = [p for p in paths[path]["parameters"] if p["name"] == "anime_id"]
+        assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
