@@ -23,6 +23,7 @@ from app.db.indexes import ensure_indexes
 from app.errors import http_exception_response
 from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
+from app.schemas.common import ErrorEnvelopeSchema
 from app.services.admin_service import StatsCache
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
@@ -32,7 +33,9 @@ RATE_LIMIT_STORAGES = (DatabaseStorage,)  # imported so limits knows the databas
 
 
 class JsonApi(Api):
-    """flask-smorest's Api answering errors in the project's ``{"error": ...}`` envelope."""
+    """flask-smorest's Api answering, and documenting, errors in the project's envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_exception_response(error)

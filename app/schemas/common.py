@@ -44,8 +44,12 @@ class UtcDateTime(fields.DateTime):
 
 
 class ErrorEnvelopeSchema(Schema):
-    """The error envelope every error response uses."""
+    """The body of every error response (app.errors.error_response)."""
 
-    error = fields.String(required=True)
-    details = fields.Raw()
-    request_id = fields.String()
+    error = fields.String(required=True, metadata={"description": "What went wrong, in one line"})
+    details = fields.Raw(
+        metadata={"description": "Structured details when there are: per-field messages, ids"}
+    )
+    request_id = fields.String(
+        metadata={"description": "This request's id, also in the X-Request-ID header and the log"}
+    )
