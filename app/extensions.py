@@ -62,12 +62,18 @@ def _unstorable(data: Any) -> str | None:
 
 
 class BadRequestParser(FlaskParser):
-    """Invalid input is a 400 (webargs defaults to 422); a body must be JSON of valid UTF-8."""
+    """Invalid input is a 400 (webargs defaults to 422); a body must be JSON of valid UTF-8.
+
+    An endpoint with a JSON body requires one, as its OpenAPI document says: an empty request is
+    a 400 rather than a request for every default (``{}`` asks for those).
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req: Any) -> Any:
-        if req.get_data(cache=True) and not is_json_request(req):
+        if not req.get_data(cache=True):
+            abort(400, description="a JSON body is required (send {} for every default)")
+        if not is_json_request(req):
             abort(415, description="the request body must be JSON (Content-Type: application/json)")
         try:
             data = super()._raw_load_json(req)
