@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.db.common import INT64_MAX
 from app.schemas.anime import AnimeSummarySchema
 from app.schemas.common import PaginationMetaSchema, UtcDateTime
 
@@ -14,7 +15,9 @@ RATING_MAX = 10
 class RatingInputSchema(Schema):
     """``{anime_id, rating}``: integers (no strings, floats or booleans), rating 1-10."""
 
-    anime_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    anime_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=INT64_MAX)
+    )
     rating = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=RATING_MIN, max=RATING_MAX)
     )
