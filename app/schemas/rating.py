@@ -24,7 +24,9 @@ class RatingInputSchema(Schema):
 
 
 class RatingSchema(Schema):
-    id = fields.String(required=True)
+    """A user's rating of an anime; ``rating_id`` is what DELETE /ratings/<rating_id> takes."""
+
+    rating_id = fields.String(required=True)
     user_id = fields.String(required=True)
     anime_id = fields.Integer(required=True)
     rating = fields.Integer(required=True)

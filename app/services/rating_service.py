@@ -20,9 +20,9 @@ from app.services.user_lookup import parse_id, parse_user_id, require_user
 
 
 def to_public(document: dict[str, Any]) -> dict[str, Any]:
-    """The rating object: ``{id, user_id, anime_id, rating, created_at, updated_at}``."""
+    """The rating object: ``{rating_id, user_id, anime_id, rating, created_at, updated_at}``."""
     return {
-        "id": str(document["_id"]),
+        "rating_id": str(document["_id"]),
         "user_id": str(document["user_id"]),
         "anime_id": document["anime_id"],
         "rating": document["rating"],
