@@ -24,10 +24,11 @@ from app.errors import http_exception_response
 from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
 from app.schemas.common import ErrorEnvelopeSchema
-from app.services.admin_service import StatsCache
+from app.services.anime_service import GENRES_CACHE_SECONDS
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
 from app.services.semantic_search_service import SearchIndex
+from app.services.ttl_cache import TtlCache
 
 RATE_LIMIT_STORAGES = (DatabaseStorage,)  # imported so limits knows the database:// scheme
 
@@ -128,7 +129,8 @@ def init_serving(app: Flask) -> None:
         app.config["MODELS_DIR"], check_interval=app.config["MODEL_CHECK_SECONDS"]
     )
     app.extensions["anime_cache"] = AnimeCache(app.config["ANIME_CACHE_SECONDS"])
-    app.extensions["stats_cache"] = StatsCache(app.config["STATS_CACHE_SECONDS"])
+    app.extensions["stats_cache"] = TtlCache(app.config["STATS_CACHE_SECONDS"])
+    app.extensions["genre_cache"] = TtlCache(GENRES_CACHE_SECONDS)
     job_env = {
         "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
         **{

@@ -36,10 +36,7 @@ class Genres(MethodView):
     @blp.response(200, GenreListSchema)
     def get(self) -> dict[str, Any]:
         """Every genre with its number of anime (recomputed at most every 5 minutes)."""
-        cache = current_app.extensions.setdefault(
-            "genre_cache", anime_service.TtlCache(anime_service.GENRES_CACHE_SECONDS)
-        )
-        return anime_service.list_genres(db=get_db(), cache=cache)
+        return anime_service.list_genres(db=get_db(), cache=current_app.extensions["genre_cache"])
 
 
 @blp.route(f"/<{ANIME_ID}:anime_id>")
