@@ -20,24 +20,9 @@ from ml.models import (
     Recommender,
     UserBasedCF,
 )
+from tests.ml.rating_data import two_taste_groups
 
 ALLOWED_SUFFIXES = {".json", ".npz", ".pt"}
-
-
-def tiny_ratings(seed: int = 3) -> pd.DataFrame:
-    """12 users (ObjectId-like strings) x 10 anime (ints), ~60% rated, two taste groups, 1-10."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(12):
-        group = u % 2
-        for i in range(10):
-            if rng.random() < 0.6 or i == u % 10:
-                base = 8.5 if (i % 2) == group else 4.5
-                rating = int(np.clip(round(base + rng.normal(0, 1.2)), 1, 10))
-                rows.append((f"64b7f0c2a1e4d3f5a6b7c{u:03d}", 100 + i, rating))
-    rows.append(("64b7f0c2a1e4d3f5a6b7c000", 100, 10))  # duplicate pair: last one wins
-    rows.append(("64b7f0c2a1e4d3f5a6b7c001", 101, 1))
-    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
 
 
 class RecommenderContract:
@@ -50,7 +35,7 @@ class RecommenderContract:
 
     @pytest.fixture
     def ratings(self) -> pd.DataFrame:
-        return tiny_ratings()
+        return two_taste_groups()
 
     @pytest.fixture
     def fitted(self, ratings: pd.DataFrame) -> Recommender:
@@ -190,7 +175,7 @@ class TestNeuralCFContract(RecommenderContract):
 
 
 def test_load_checks_the_saved_class(tmp_path: Path) -> None:
-    BaselinePredictor().fit(tiny_ratings()).save(tmp_path)
+    BaselinePredictor().fit(two_taste_groups()).save(tmp_path)
     with pytest.raises(UnknownModelError):
         ItemBasedCF.load(tmp_path)
     meta = (tmp_path / "meta.json").read_text().replace('"baseline"', '"no_such_model"')

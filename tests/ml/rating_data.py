@@ -1,0 +1,29 @@
+"""Rating sets the model tests share (the hand-checkable one is the ``tiny_ratings`` fixture)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TASTE_GROUP_USER = "64b7f0c2a1e4d3f5a6b7c{:03d}"
+
+
+def two_taste_groups(seed: int = 3) -> pd.DataFrame:
+    """12 users (ObjectId-like strings) x 10 anime (ints), ~60% rated, two taste groups, 1-10.
+
+    Even users like even anime, odd users odd ones. The last two rows repeat a pair: the last
+    rating wins.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(12):
+        group = u % 2
+        for i in range(10):
+            if rng.random() < 0.6 or i == u % 10:
+                base = 8.5 if (i % 2) == group else 4.5
+                rating = int(np.clip(round(base + rng.normal(0, 1.2)), 1, 10))
+                rows.append((TASTE_GROUP_USER.format(u), 100 + i, rating))
+    rows.append((TASTE_GROUP_USER.format(0), 100, 10))
+    rows.append((TASTE_GROUP_USER.format(1), 101, 1))
+    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
+
