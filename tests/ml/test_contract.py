@@ -75,9 +75,27 @@ class RecommenderContract:
         value = fitted.predict(user, item)
         assert 1.0 <= value <= 10.0
 
-    def test_mask_is_false_for_unknown_pairs(self, fitted: Recommender) -> None:
-        _, answered = fitted.predict_many(["nobody"], [99999], with_mask=True)
-        assert answered.dtype == bool and answered.shape == (1,)
+    def test_mask_tells_whether_the_model_or_the_baseline_answered(
+        self, fitted: Recommender, ratings: pd.DataFrame
+    ) -> None:
+        """True where the model itself answered; False where the baseline fallback did."""
+        users = [*ratings["user_id"].unique(), "nobody"]
+        items = [*ratings["anime_id"].unique(), 99999]
+        pair_users = [user for user in users for _ in items]
+        pair_items = [item for _ in users for item in items]
+        preds, answered = fitted.predict_many(pair_users, pair_items, with_mask=True)
+        assert answered.dtype == bool and answered.shape == preds.shape
+
+        vocab_users, vocab_items, biases = fitted._check_fitted()
+        u, i = vocab_users.indices_of(pair_users), vocab_items.indices_of(pair_items)
+        fallback = np.clip(biases.predict(u, i), fitted.rating_min, fitted.rating_max)
+        np.testing.assert_allclose(preds[~answered], fallback[~answered])
+        known = (u >= 0) & (i >= 0)
+        assert answered[known].any()  # the model answers pairs it was trained on
+        if not fitted.answers_unknown:  # an unknown user or anime is the baseline's
+            assert not answered[~known].any()
+        if fitted.name != "baseline":  # the baseline's own answer is the fallback
+            assert not np.allclose(preds[answered], fallback[answered])
 
     def test_recommend_excludes_rated_and_returns_n(
         self, fitted: Recommender, ratings: pd.DataFrame
