@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+
+from tests.ml.rating_data import watched_and_rated
 
 
 @pytest.fixture
@@ -27,3 +31,10 @@ def tiny_ratings() -> pd.DataFrame:
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
 
+
+@pytest.fixture
+def ratings_csv(tmp_path: Path) -> Path:
+    """``watched_and_rated()`` as a rating.csv (user_id,anime_id,rating)."""
+    path = tmp_path / "rating.csv"
+    watched_and_rated().to_csv(path, index=False)
+    return path

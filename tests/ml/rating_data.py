@@ -27,3 +27,17 @@ def two_taste_groups(seed: int = 3) -> pd.DataFrame:
     rows.append((TASTE_GROUP_USER.format(1), 101, 1))
     return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
 
+
+def watched_and_rated(n_users: int = 30, n_items: int = 15, seed: int = 0) -> pd.DataFrame:
+    """30 users x 15 anime in two taste groups on 1-10, ~70% rated, plus -1 (watched, not rated)
+    rows: the shape of the Kaggle rating.csv, for the training pipeline."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        for i in range(n_items):
+            if rng.random() < 0.7:
+                base = 8.5 if (i + u) % 2 else 4.0
+                rows.append((u + 1, 100 + i, int(np.clip(round(base + rng.normal(0, 1)), 1, 10))))
+            elif rng.random() < 0.3:
+                rows.append((u + 1, 100 + i, -1))
+    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
