@@ -18,7 +18,7 @@ COPY app ./app
 COPY ml ./ml
 COPY scripts ./scripts
 COPY data ./data
-COPY run.py ./
+COPY run.py gunicorn.conf.py ./
 
 RUN useradd --create-home --uid 10001 anime \
     && mkdir -p /srv/app/instance /srv/app/ml/saved_models \
@@ -26,4 +26,5 @@ RUN useradd --create-home --uid 10001 anime \
 USER anime
 
 EXPOSE 5000
-CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:5000", "--access-logfile", "-", "run:app"]
+# Workers, port, timeouts and request limits: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "run:app"]

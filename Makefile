@@ -27,7 +27,7 @@ bootstrap: install
 	$(BIN)/python -m scripts.bootstrap
 
 run: bootstrap
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 0.0.0.0:$(PORT) --access-logfile - run:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind 0.0.0.0:$(PORT) run:app
 
 lint: dev-install
 	$(BIN)/ruff check .

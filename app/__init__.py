@@ -13,6 +13,7 @@ from app.extensions import init_extensions
 from app.logging_config import configure_logging
 from app.request_log import register_request_logging
 from app.routes import register_blueprints
+from app.routes.converters import register_converters
 from app.security import init_security
 
 API_TITLE = "Anime Recommender API"
@@ -43,6 +44,7 @@ def create_app(config: Config | None = None, *, db: Any = None) -> Flask:
     init_security(app)
 
     api = init_extensions(app, db)
+    register_converters(app, api)
     register_blueprints(api, config.API_PREFIX)
     register_error_handlers(app)
     register_request_logging(app)

@@ -79,12 +79,23 @@ def _validation_message(messages: Any) -> str:
 
 
 def http_exception_response(error: HTTPException) -> tuple[Response, int]:
-    """JSON for werkzeug's HTTP errors, including webargs' validation errors."""
+    """JSON for werkzeug's HTTP errors, including webargs' validation errors.
+
+    The error's own headers are kept (a 405's ``Allow``, a 401's ``WWW-Authenticate``), all but
+    its HTML content type.
+    """
     status = error.code or 500
     messages = (getattr(error, "data", None) or {}).get("messages")
     if messages:
-        return error_response(status, f"invalid input: {_validation_message(messages)}", messages)
-    return error_response(status, error.description or error.name)
+        response, status = error_response(
+            status, f"invalid input: {_validation_message(messages)}", messages
+        )
+    else:
+        response, status = error_response(status, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -18,27 +18,31 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from app.db.client import connect
+from app.db.common import INT64_MAX, INT64_MIN
 from app.db.indexes import ensure_indexes
 from app.errors import http_exception_response
+from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
-from app.services.admin_service import StatsCache
+from app.schemas.common import ErrorEnvelopeSchema
+from app.services.anime_service import GENRES_CACHE_SECONDS
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
 from app.services.semantic_search_service import SearchIndex
-from app.services.training_jobs import SubprocessLauncher
+from app.services.ttl_cache import TtlCache
 
 RATE_LIMIT_STORAGES = (DatabaseStorage,)  # imported so limits knows the database:// scheme
 
 
 class JsonApi(Api):
-    """flask-smorest's Api answering errors in the project's ``{"error": ...}`` envelope."""
+    """flask-smorest's Api answering, and documenting, errors in the project's envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_exception_response(error)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _unstorable(data: Any) -> str | None:
@@ -59,12 +63,18 @@ def _unstorable(data: Any) -> str | None:
 
 
 class BadRequestParser(FlaskParser):
-    """Invalid input is a 400 (webargs defaults to 422); a body must be JSON of valid UTF-8."""
+    """Invalid input is a 400 (webargs defaults to 422); a body must be JSON of valid UTF-8.
+
+    An endpoint with a JSON body requires one, as its OpenAPI document says: an empty request is
+    a 400 rather than a request for every default (``{}`` asks for those).
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req: Any) -> Any:
-        if req.get_data(cache=True) and not is_json_request(req):
+        if not req.get_data(cache=True):
+            abort(400, description="a JSON body is required (send {} for every default)")
+        if not is_json_request(req):
             abort(415, description="the request body must be JSON (Content-Type: application/json)")
         try:
             data = super()._raw_load_json(req)
@@ -119,7 +129,8 @@ def init_serving(app: Flask) -> None:
         app.config["MODELS_DIR"], check_interval=app.config["MODEL_CHECK_SECONDS"]
     )
     app.extensions["anime_cache"] = AnimeCache(app.config["ANIME_CACHE_SECONDS"])
-    app.extensions["stats_cache"] = StatsCache(app.config["STATS_CACHE_SECONDS"])
+    app.extensions["stats_cache"] = TtlCache(app.config["STATS_CACHE_SECONDS"])
+    app.extensions["genre_cache"] = TtlCache(GENRES_CACHE_SECONDS)
     job_env = {
         "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
         **{

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 BEARER_DOC: dict[str, Any] = {"security": [{"bearerAuth": []}]}
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
 
 
 @jwt.user_lookup_loader
@@ -87,6 +88,7 @@ def _mark(wrapper: Callable[..., Any], view: Callable[..., Any], access: str) ->
     responses = {"401": {"description": "Missing, expired or invalid token"}}
     if access == "admin":
         responses["403"] = {"description": "The caller is not an admin"}
+    responses = {status: {**doc, "content": ERROR_CONTENT} for status, doc in responses.items()}
     declared = apidoc.get("response", {}).get("responses", {})  # the view's own alt_responses
     responses = {k: v for k, v in responses.items() if k not in declared and int(k) not in declared}
     apidoc["manual_doc"] = {

@@ -6,7 +6,8 @@
         --synopses ../shared/data/anime-2020-synopses/anime_with_synopsis.csv   # no database
     python -m scripts.build_faiss_index --update              # re-encode new/changed anime only
 
-Settings come from the environment through app.config (FAISS_INDEX_PATH, EMBEDDING_MODEL, ...).
+``python scripts/build_faiss_index.py ...`` works the same. Settings come from the environment
+through app.config (FAISS_INDEX_PATH, EMBEDDING_MODEL, ...).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import logging
 import sys
 import time
 from pathlib import Path
+
+if not __package__:  # run as `python scripts/NAME.py`: the project root holds app/, ml/, scripts/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
 

@@ -5,7 +5,8 @@
     python -m scripts.import_data --source DIR    # anime.csv + rating.csv from a folder
     ... --synopses FILE           # anime.description from anime_with_synopsis.csv
 
-Re-running changes nothing; a run that died half-way can be re-run.
+``python scripts/import_data.py ...`` works the same. Re-running changes nothing; a run that died
+half-way can be re-run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+if not __package__:  # run as `python scripts/NAME.py`: the project root holds app/, ml/, scripts/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tqdm import tqdm
 

@@ -70,10 +70,6 @@ def find_popular(db: Database, *, min_members: int, limit: int) -> list[dict[str
     return list(db.anime.find(query, PUBLIC_FIELDS).sort(order).limit(limit))
 
 
-def all_ids(db: Database) -> set[int]:
-    return {int(doc["anime_id"]) for doc in db.anime.find({}, {"_id": 0, "anime_id": 1})}
-
-
 def count_anime(db: Database) -> int:
     return count(db.anime)
 

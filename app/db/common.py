@@ -12,6 +12,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+# The integers BSON stores (int64): pymongo cannot encode any other into a query or a document.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
     """Count matching documents with a ``$match`` + ``$count`` pipeline.

@@ -12,10 +12,6 @@ from pymongo.database import Database
 from app.db.common import count, indexed_id_filter
 
 
-def count_ratings(db: Database, query: dict[str, Any] | None = None) -> int:
-    return count(db.ratings, query)
-
-
 def find_pairs_for_users(
     db: Database, user_ids: list[ObjectId], chunk_size: int = 500
 ) -> dict[tuple[ObjectId, int], tuple[ObjectId, int]]:

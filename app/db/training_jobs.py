@@ -17,9 +17,9 @@ from pymongo.errors import DuplicateKeyError
 from app.db.common import as_utc, indexed_id_filter
 
 LOCK_ID = "training"
-ACTIVE_STATUSES = ("queued", "running")
-
-
+QUEUED, RUNNING, SUCCESS, FAILED = "queued", "running", "success", "failed"
+ACTIVE_STATUSES = (QUEUED, RUNNING)
+FINISHED_STATUSES = (SUCCESS, FAILED)
 TIME_FIELDS = ("created_at", "started_at", "finished_at", "heartbeat_at")
 
 

@@ -59,15 +59,6 @@ def find_by_username(db: Database, username: str) -> dict[str, Any] | None:
     return db.users.find_one({"username": username})
 
 
-def insert(db: Database, document: dict[str, Any]) -> ObjectId:
-    """Insert a user; a duplicate username or email raises pymongo's DuplicateKeyError."""
-    return db.users.insert_one(document).inserted_id
-
-
-def find_by_email(db: Database, email: str) -> dict[str, Any] | None:
-    return db.users.find_one({"email": email})
-
-
 def create(db: Database, document: dict[str, Any]) -> ObjectId:
     """Insert a new user; the unique indexes (no prior lookup) refuse duplicates with UserExists."""
     try:
@@ -100,11 +91,6 @@ def set_admin(db: Database, user_id: ObjectId, is_admin: bool) -> None:
 
 def set_password_hash(db: Database, user_id: ObjectId, password_hash: str) -> None:
     db.users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
-
-
-def delete(db: Database, user_id: ObjectId) -> bool:
-    """Delete one user document; True when it existed."""
-    return db.users.delete_one({"_id": user_id}).deleted_count == 1
 
 
 def count_users(db: Database) -> int:

@@ -20,10 +20,6 @@ UNLISTED = "unlisted"
 ACTIONS = (WATCHED, RATED, RE_RATED, RATING_DELETED, LISTED, STATUS_CHANGED, UNLISTED)
 
 
-def count_entries(db: Database, query: dict[str, Any] | None = None) -> int:
-    return count(db.watch_history, query)
-
-
 def find_watched_pairs(
     db: Database, user_ids: list[ObjectId], chunk_size: int = 500
 ) -> set[tuple[ObjectId, int]]:

@@ -12,9 +12,10 @@ import sys
 
 from app.config import load_config
 from app.db.client import connect
+from app.db.training_jobs import SUCCESS
+from app.jobs.runner import run_job
 from app.logging_config import configure_logging
 from app.services import training_service
-from app.services.training_jobs import SUCCESS, run_job
 
 log = logging.getLogger("app.jobs.train_job")
 

@@ -38,7 +38,7 @@ class Train(MethodView):
         ``timeout`` seconds) and answers ``{status: "success", results: {model: {rmse, ...}}}``.
         Every worker serves the new models within seconds of the job's end.
         """
-        return training_jobs.request_training(
+        result = training_jobs.request_training(
             body["models"],
             body["test_size"],
             wait=body["wait"],
@@ -49,9 +49,10 @@ class Train(MethodView):
             stale_after=current_app.config["TRAINING_STALE_SECONDS"],
             requested_by=current_user_id(),
         )
+        return result, 200 if result["status"] == training_jobs.SUCCESS else 202
 
 
-@blp.route("/train/<job_id>")
+@blp.route("/train/<objectid:job_id>")
 class TrainJob(MethodView):
     @admin_required
     @blp.response(200, TrainJobSchema)

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.db import get_db
 from app.extensions import Blueprint
+from app.routes.converters import ANIME_ID
 from app.schemas.anime import (
     AnimeDetailSchema,
     AnimeListArgsSchema,
@@ -35,13 +36,10 @@ class Genres(MethodView):
     @blp.response(200, GenreListSchema)
     def get(self) -> dict[str, Any]:
         """Every genre with its number of anime (recomputed at most every 5 minutes)."""
-        cache = current_app.extensions.setdefault(
-            "genre_cache", anime_service.TtlCache(anime_service.GENRES_CACHE_SECONDS)
-        )
-        return anime_service.list_genres(db=get_db(), cache=cache)
+        return anime_service.list_genres(db=get_db(), cache=current_app.extensions["genre_cache"])
 
 
-@blp.route("/<int:anime_id>")
+@blp.route(f"/<{ANIME_ID}:anime_id>")
 class AnimeDetail(MethodView):
     @blp.response(200, AnimeDetailSchema)
     @blp.alt_response(404, schema=ErrorEnvelopeSchema, description="Unknown anime id")

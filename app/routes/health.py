@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 
 from app.db import get_db
 from app.extensions import Blueprint
+from app.schemas.common import ErrorEnvelopeSchema
 from app.services.health_service import check_health
 
 blp = Blueprint("health", __name__, url_prefix="/", description="Service health")
@@ -24,7 +25,9 @@ class HealthSchema(Schema):
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, description="A dependency is unreachable; the reason is in `error`")
+    @blp.alt_response(
+        503, schema=ErrorEnvelopeSchema, description="The database is unreachable; see `error`"
+    )
     def get(self) -> dict:
         """Report whether the API and its database answer."""
         return check_health(db=get_db(), registry=current_app.extensions.get("model_registry"))

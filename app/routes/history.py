@@ -36,7 +36,7 @@ class OwnHistory(MethodView):
         return _history_of(current_user_id(), args)
 
 
-@blp.route("/<user_id>")
+@blp.route("/<objectid:user_id>")
 class UserHistory(MethodView):
     @auth_required
     @blp.arguments(PaginationArgsSchema, location="query")

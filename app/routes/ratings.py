@@ -31,7 +31,7 @@ class Ratings(MethodView):
         return rating, 201 if created else 200
 
 
-@blp.route("/<rating_id>")
+@blp.route("/<objectid:rating_id>")
 class Rating(MethodView):
     @auth_required
     @blp.response(204)
@@ -45,7 +45,7 @@ class Rating(MethodView):
         )
 
 
-@blp.route("/user/<user_id>")
+@blp.route("/user/<objectid:user_id>")
 class UserRatings(MethodView):
     @blp.arguments(PaginationArgsSchema, location="query")
     @blp.response(200, RatingListSchema)

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.db import get_db
 from app.extensions import Blueprint
+from app.routes.converters import ANIME_ID
 from app.schemas.common import ErrorEnvelopeSchema
 from app.schemas.recommendation import RecommendationArgsSchema, RecommendationsSchema
 from app.schemas.similar import SimilarArgsSchema, SimilarResponseSchema
@@ -22,7 +23,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<user_id>")
+@blp.route("/<objectid:user_id>")
 class Recommendations(MethodView):
     @blp.arguments(RecommendationArgsSchema, location="query")
     @blp.response(200, RecommendationsSchema)
@@ -46,7 +47,7 @@ class Recommendations(MethodView):
         )
 
 
-@blp.route("/<user_id>/similar/<int:anime_id>")
+@blp.route(f"/<objectid:user_id>/similar/<{ANIME_ID}:anime_id>")
 class SimilarAnime(MethodView):
     @blp.arguments(SimilarArgsSchema, location="query")
     @blp.response(200, SimilarResponseSchema)

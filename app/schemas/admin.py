@@ -8,7 +8,9 @@ from app.schemas.anime import GenreCountSchema
 from app.schemas.common import UtcDateTime
 from app.services.recommendation_service import VALID_MODELS
 
-MAX_WAIT_SECONDS = 3600
+# The longest a request may wait for a training job: well below the web server's worker timeout
+# (gunicorn.conf.py), so the request ends with a JSON answer before the worker would be killed.
+MAX_WAIT_SECONDS = 25
 
 
 class TrainRequestSchema(Schema):
@@ -38,12 +40,15 @@ class TrainRequestSchema(Schema):
     timeout = fields.Float(
         load_default=25.0,
         validate=validate.Range(min=1, max=MAX_WAIT_SECONDS),
-        metadata={"description": "Seconds to wait with `wait`; keep below gunicorn's --timeout"},
+        metadata={
+            "description": f"Seconds to wait with `wait` (at most {MAX_WAIT_SECONDS}); a job "
+            "still running then answers 202 with its state"
+        },
     )
 
 
 class TrainJobSchema(Schema):
-    """A training job, or (``wait`` and finished) the seed's ``{status, results}``."""
+    """A training job; after a ``wait`` that saw it succeed: status, job_id, version, results."""
 
     job_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "queued/running/success/failed"})

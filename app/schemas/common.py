@@ -1,18 +1,14 @@
-"""Schemas every blueprint shares: pagination arguments and metadata, the error envelope."""
+"""Schemas every blueprint shares: pagination arguments and metadata, datetimes, error envelope."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-
-T = TypeVar("T")
 MAX_PAGE = 100_000  # bounds skip = (page - 1) * limit well inside 64 bits
 
 
@@ -48,38 +44,12 @@ class UtcDateTime(fields.DateTime):
 
 
 class ErrorEnvelopeSchema(Schema):
-    """The error envelope every error response uses."""
+    """The body of every error response (app.errors.error_response)."""
 
-    error = fields.String(required=True)
-    details = fields.Raw()
-    request_id = fields.String()
-
-
-def fetch_page(
-    fetch: Callable[[int, int], list[T]], count: Callable[[], int], page: int, limit: int
-) -> tuple[list[T], int]:
-    """One page of items, ``fetch(skip, limit)``, and the total, counted only when needed.
-
-    A partly filled page tells the total by itself (the skipped items plus its own), which spares
-    the count query (a full scan on the embedded server for unindexed filters).
-    """
-    skip = (page - 1) * limit
-    items = fetch(skip, limit)
-    if 0 < len(items) < limit:
-        return items, skip + len(items)
-    return items, count()
-
-
-def pages_for(total: int, limit: int) -> int:
-    """How many pages of ``limit`` items ``total`` items fill (0 when there are none)."""
-    return math.ceil(total / limit) if limit > 0 else 0
-
-
-def pagination_meta(total: int, page: int, limit: int) -> dict[str, int]:
-    """``{total, page, pages}`` for a list endpoint; a page past the end is not an error."""
-    return {"total": total, "page": page, "pages": pages_for(total, limit)}
-
-
-def paginated(key: str, items: list[Any], total: int, page: int, limit: int) -> dict[str, Any]:
-    """``{key: items, total, page, pages}``, the shape of every list endpoint."""
-    return {key: items, **pagination_meta(total, page, limit)}
+    error = fields.String(required=True, metadata={"description": "What went wrong, in one line"})
+    details = fields.Raw(
+        metadata={"description": "Structured details when there are: per-field messages, ids"}
+    )
+    request_id = fields.String(
+        metadata={"description": "This request's id, also in the X-Request-ID header and the log"}
+    )

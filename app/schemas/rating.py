@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.db.common import INT64_MAX
 from app.schemas.anime import AnimeSummarySchema
 from app.schemas.common import PaginationMetaSchema, UtcDateTime
 
@@ -14,14 +15,18 @@ RATING_MAX = 10
 class RatingInputSchema(Schema):
     """``{anime_id, rating}``: integers (no strings, floats or booleans), rating 1-10."""
 
-    anime_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    anime_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=INT64_MAX)
+    )
     rating = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=RATING_MIN, max=RATING_MAX)
     )
 
 
 class RatingSchema(Schema):
-    id = fields.String(required=True)
+    """A user's rating of an anime; ``rating_id`` is what DELETE /ratings/<rating_id> takes."""
+
+    rating_id = fields.String(required=True)
     user_id = fields.String(required=True)
     anime_id = fields.Integer(required=True)
     rating = fields.Integer(required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.db.common import INT64_MAX
 from app.schemas.anime import AnimeSchema
 
 MAX_SIMILAR = 50
@@ -37,7 +38,7 @@ class SimilarResponseSchema(Schema):
 
 class SearchIndexUpdateSchema(Schema):
     anime_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        fields.Integer(validate=validate.Range(min=1, max=INT64_MAX)),
         validate=validate.Length(min=1, max=MAX_UPDATE_IDS),
         metadata={"description": "Only these anime (default: every anime added or changed)"},
     )

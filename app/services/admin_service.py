@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,30 +15,13 @@ from app.db import users as users_db
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import VALID_MODELS
 from app.services.training_jobs import public as public_job
+from app.services.ttl_cache import TtlCache
 
 TOP_GENRES = 10
 MOST_RATED = 10
 HISTORY_LIMIT = 50
 RATING_SCALE = range(1, 11)
-
-
-class StatsCache:
-    """One computed value kept for ``ttl`` seconds; concurrent callers wait for one computation."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._value: dict[str, Any] | None = None
-        self._expires = 0.0
-
-    def get(self, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        if self._value is not None and time.monotonic() < self._expires:
-            return self._value
-        with self._lock:
-            if self._value is None or time.monotonic() >= self._expires:
-                self._value = compute()
-                self._expires = time.monotonic() + self.ttl
-            return self._value
+STATS_KEY = "stats"
 
 
 def compute_stats(db: Database) -> dict[str, Any]:
@@ -68,9 +48,9 @@ def compute_stats(db: Database) -> dict[str, Any]:
     }
 
 
-def get_stats(*, db: Database, cache: StatsCache) -> dict[str, Any]:
+def get_stats(*, db: Database, cache: TtlCache[str, dict[str, Any]]) -> dict[str, Any]:
     """The dashboard statistics, recomputed at most every ``cache.ttl`` seconds per worker."""
-    return cache.get(lambda: compute_stats(db))
+    return cache.get(STATS_KEY, lambda: compute_stats(db))
 
 
 def _metric_document(doc: dict[str, Any] | None) -> dict[str, Any]:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pymongo.database import Database
 
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
 from app.errors import NotFound
-from app.schemas.common import fetch_page, paginated
+from app.services.pagination import fetch_page, paginated
+from app.services.ttl_cache import TtlCache
 
 ANIME_FIELDS = ("anime_id", "name", "genre", "type", "episodes", "rating", "members")
 SUMMARY_FIELDS = ("anime_id", "name", "genre", "type")
 ASCENDING_BY_DEFAULT = frozenset({"name"})
 GENRES_CACHE_SECONDS = 300.0
-
-T = TypeVar("T")
+GENRES_KEY = "genres"
 
 
 def to_public(document: dict[str, Any]) -> dict[str, Any]:
@@ -91,25 +89,9 @@ def get_anime(anime_id: int, *, db: Database) -> dict[str, Any]:
     }
 
 
-class TtlCache(Generic[T]):
-    """One value, recomputed when older than ``seconds`` (per process, thread-safe)."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._value: T | None = None
-        self._expires = float("-inf")
-
-    def get(self, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if self._value is None or self._clock() >= self._expires:
-                self._value = compute()
-                self._expires = self._clock() + self.seconds
-            return self._value
-
-
-def list_genres(*, db: Database, cache: TtlCache[dict[str, Any]] | None = None) -> dict[str, Any]:
+def list_genres(
+    *, db: Database, cache: TtlCache[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """``{genres: [{genre, count}]}``, alphabetical; from ``cache`` when given and fresh.
 
     Counting splits every anime's genre string, a full scan (about 2 s on the embedded server
@@ -119,7 +101,7 @@ def list_genres(*, db: Database, cache: TtlCache[dict[str, Any]] | None = None) 
     def compute() -> dict[str, Any]:
         return {"genres": anime_db.genre_counts(db)}
 
-    return cache.get(compute) if cache is not None else compute()
+    return cache.get(GENRES_KEY, compute) if cache is not None else compute()
 
 
 def require_anime(anime_id: int, *, db: Database) -> dict[str, Any]:

@@ -8,12 +8,11 @@ from typing import Any
 from bson import ObjectId
 from pymongo.database import Database
 
-from app.db import users as users_db
 from app.db import watch_history as history_db
-from app.db.common import to_object_id
-from app.errors import BadRequest, Forbidden, NotFound
-from app.schemas.common import fetch_page, paginated
+from app.errors import Forbidden
 from app.services.anime_service import summaries_for
+from app.services.pagination import fetch_page, paginated
+from app.services.user_lookup import parse_user_id, require_user
 
 
 def utc_now() -> datetime:
@@ -84,21 +83,6 @@ def record_activity(
             at=at,
         ),
     )
-
-
-def parse_user_id(user_id: str | ObjectId) -> ObjectId:
-    """The ObjectId of ``user_id``; BadRequest when malformed."""
-    object_id = to_object_id(user_id)
-    if object_id is None:
-        raise BadRequest(f"malformed user id: {user_id!r}")
-    return object_id
-
-
-def require_user(user_id: ObjectId, *, db: Database) -> dict[str, Any]:
-    user = users_db.find_by_id(db, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
 
 
 def _to_public(entry: dict[str, Any], anime: dict[int, dict[str, Any]]) -> dict[str, Any]:

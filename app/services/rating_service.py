@@ -12,22 +12,17 @@ from pymongo.errors import DuplicateKeyError
 from app.db import ratings as ratings_db
 from app.db import users as users_db
 from app.db import watch_history as history_db
-from app.db.common import to_object_id
-from app.errors import BadRequest, Conflict, NotFound
-from app.schemas.common import fetch_page, paginated
+from app.errors import Conflict, NotFound
 from app.services.anime_service import require_anime, summaries_for
-from app.services.history_service import (
-    parse_user_id,
-    record_activity,
-    require_user,
-    utc_now,
-)
+from app.services.history_service import record_activity, utc_now
+from app.services.pagination import fetch_page, paginated
+from app.services.user_lookup import parse_id, parse_user_id, require_user
 
 
 def to_public(document: dict[str, Any]) -> dict[str, Any]:
-    """The rating object: ``{id, user_id, anime_id, rating, created_at, updated_at}``."""
+    """The rating object: ``{rating_id, user_id, anime_id, rating, created_at, updated_at}``."""
     return {
-        "id": str(document["_id"]),
+        "rating_id": str(document["_id"]),
         "user_id": str(document["user_id"]),
         "anime_id": document["anime_id"],
         "rating": document["rating"],
@@ -101,9 +96,7 @@ def delete_rating(
 
     Another user's rating is NotFound, exactly like an unknown id.
     """
-    object_id = to_object_id(rating_id)
-    if object_id is None:
-        raise BadRequest(f"malformed rating id: {rating_id!r}")
+    object_id = parse_id(rating_id, "rating")
     document = ratings_db.find_by_id(db, object_id)
     # Someone else's rating answers as an unknown one: its existence is not theirs to learn.
     if document is None or (document["user_id"] != user_id and not is_admin):

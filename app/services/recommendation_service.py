@@ -13,8 +13,6 @@ are read, once.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,11 +22,11 @@ from pymongo.database import Database
 
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
-from app.db import users as users_db
-from app.db.common import as_utc, to_object_id
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest
+from app.services import user_lookup
 from app.services.model_registry import ModelRegistry, ModelSet, TopN
 from app.services.similar_service import get_similar_anime
+from app.services.ttl_cache import TtlCache
 
 __all__ = [
     "batch_predict",
@@ -45,10 +43,11 @@ FOLD_IN = "item_based_foldin"
 POPULARITY = "popularity"
 POPULAR_MIN_MEMBERS = 10_000
 MAX_N = 100
+MAX_CACHED_ANIME = 50_000  # the whole catalogue (12,294 anime in the Kaggle dataset) fits
 
 
 class AnimeCache:
-    """The worker's copy of anime details by id, dropped every ``ttl`` seconds.
+    """The worker's copy of anime details by id, and of the popular list, each kept ``ttl`` s.
 
     Recommendations keep naming the same few thousand anime, so after warm-up a request needs no
     anime query at all; a miss costs one ``$in`` query for every missing id together.
@@ -56,38 +55,30 @@ class AnimeCache:
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._lock = threading.Lock()
-        self._docs: dict[int, dict[str, Any]] = {}
-        self._popular: list[dict[str, Any]] = []
-        self._expires = 0.0
-
-    def _fresh(self) -> None:
-        now = time.monotonic()
-        if now >= self._expires:
-            with self._lock:
-                self._docs, self._popular, self._expires = {}, [], now + self.ttl
+        self._docs: TtlCache[int, dict[str, Any]] = TtlCache(ttl, maxsize=MAX_CACHED_ANIME)
+        self._popular: TtlCache[int, list[dict[str, Any]]] = TtlCache(ttl, maxsize=2)
 
     def get_many(self, db: Database, anime_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """anime_id -> document for the ids that exist; one query for all the missing ones."""
-        self._fresh()
         ids = [int(anime_id) for anime_id in anime_ids]
-        docs = self._docs
-        missing = [anime_id for anime_id in ids if anime_id not in docs]
-        if missing:
-            found = anime_db.find_by_ids(db, missing)
-            docs.update(found)
-        return {anime_id: docs[anime_id] for anime_id in ids if anime_id in docs}
+        return self._docs.get_many(ids, lambda missing: anime_db.find_by_ids(db, missing))
 
     def popular(self, db: Database, limit: int) -> list[dict[str, Any]]:
-        """Popular well-rated anime, best first (at least ``limit`` when the catalogue has them)."""
-        self._fresh()
-        if len(self._popular) < limit:
-            found = anime_db.find_popular(db, min_members=POPULAR_MIN_MEMBERS, limit=MAX_N * 2)
-            if len(found) < limit:
-                found = anime_db.find_popular(db, min_members=0, limit=MAX_N * 2)
-            self._popular = found
-            self._docs.update({int(doc["anime_id"]): doc for doc in found})
-        return self._popular
+        """Popular well-rated anime, best first (at least ``limit`` when the catalogue has them).
+
+        Those with ``POPULAR_MIN_MEMBERS`` members or more; any anime when they are too few.
+        """
+        found = self._popular.get(
+            POPULAR_MIN_MEMBERS, lambda: self._fetch_popular(db, POPULAR_MIN_MEMBERS)
+        )
+        if len(found) < limit:
+            found = self._popular.get(0, lambda: self._fetch_popular(db, 0))
+        return found
+
+    def _fetch_popular(self, db: Database, min_members: int) -> list[dict[str, Any]]:
+        found = anime_db.find_popular(db, min_members=min_members, limit=MAX_N * 2)
+        self._docs.put_many({int(doc["anime_id"]): doc for doc in found})
+        return found
 
 
 def check_model_name(model: str) -> str:
@@ -97,13 +88,8 @@ def check_model_name(model: str) -> str:
 
 
 def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetime | None]:
-    """(user ObjectId, when the user's ratings last changed, if stamped); NotFound otherwise."""
-    oid = to_object_id(user_id)
-    found = users_db.find_ratings_marker(db, oid) if oid is not None else None
-    if oid is None or found is None:
-        raise NotFound("user not found")
-    changed = found.get(users_db.RATINGS_CHANGED_AT)
-    return oid, as_utc(changed) if isinstance(changed, datetime) else None
+    """(user ObjectId, when its ratings last changed if stamped); BadRequest or NotFound."""
+    return user_lookup.ratings_marker(user_id, db=db)
 
 
 def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:

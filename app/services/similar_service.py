@@ -22,10 +22,9 @@ from pymongo.database import Database
 
 from app.db import anime as anime_db
 from app.db import ratings as ratings_db
-from app.db import users as users_db
-from app.db.common import to_object_id
 from app.errors import NotFound, ServiceUnavailable
 from app.services.anime_service import to_public
+from app.services.user_lookup import require_user
 from ml.exceptions import IndexNotBuiltError
 
 log = logging.getLogger(__name__)
@@ -103,9 +102,7 @@ def get_similar_anime(
     cache: AnimeDocuments | None = None,
 ) -> dict[str, Any]:
     """``{anime_id, method, similar_anime: [{anime_id, similarity_score, anime}]}``, best first."""
-    user = to_object_id(user_id)
-    if user is None or users_db.find_by_id(db, user) is None:
-        raise NotFound("user not found")
+    user = require_user(user_id, db=db)["_id"]
     if not _documents(db, cache, [anime_id]):
         raise NotFound(f"anime {anime_id} not found")
     exclude = set(ratings_db.rating_map_for_user(db, user)) | {anime_id}

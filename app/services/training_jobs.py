@@ -1,9 +1,11 @@
-"""Admin training jobs: one at a time, in their own process, their state in MongoDB.
+"""Admin training jobs, as the web workers see them: start one, report it, wait for it.
 
-The web worker only takes the lock, records the job and spawns ``python -m app.jobs.train_job
-JOB_ID``; that process trains, writes progress and a heartbeat into the job document and releases
-the lock. Any worker reports a job from its document; a job whose process died (heartbeat older
-than ``stale_after`` seconds, or its pid gone on this host) is marked failed and the lock freed.
+One job at a time, in its own process, its state in MongoDB. The web worker only takes the lock,
+records the job and has the launcher (app.jobs.launcher) start ``python -m app.jobs.train_job
+JOB_ID``; that process (app.jobs.runner) trains, writes progress and a heartbeat into the job
+document and releases the lock. Any worker reports a job from its document; a job whose process
+died (heartbeat older than ``stale_after`` seconds, or its pid gone on this host) is marked
+failed and the lock freed.
 """
 
 from __future__ import annotations
@@ -11,28 +13,23 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
 from pymongo.database import Database
 
 from app.db import training_jobs as jobs_db
-from app.db.common import as_utc, to_object_id
+from app.db.common import as_utc
+from app.db.training_jobs import FAILED, FINISHED_STATUSES, QUEUED, SUCCESS
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable
 from app.services.recommendation_service import VALID_MODELS
+from app.services.user_lookup import parse_id
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, SUCCESS, FAILED = "queued", "running", "success", "failed"
-FINISHED = (SUCCESS, FAILED)
 PUBLIC_KEYS = (
     "status", "models", "test_size", "epochs", "progress", "step", "results", "version", "error",
     "created_at", "started_at", "finished_at", "heartbeat_at",
@@ -46,33 +43,6 @@ class TrainingFailed(AppError):
     """A job the caller waited for ended in failure."""
 
     status = 500
-
-
-@dataclass(frozen=True)
-class SubprocessLauncher:
-    """Starts ``python -m app.jobs.train_job JOB_ID`` detached, with the database settings."""
-
-    env: dict[str, str]
-    log_dir: Path
-
-    def __call__(self, job_id: str) -> int:
-        if self.env.get("MONGODB_URI", "").startswith("mongomock://"):
-            raise RuntimeError("a training process cannot reach an in-process mongomock database")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        project_root = Path(__file__).resolve().parents[2]
-        with open(self.log_dir / f"{job_id}.log", "ab") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "app.jobs.train_job", job_id],
-                cwd=project_root,
-                env={**os.environ, **self.env},
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        # Reap the child when it ends so it does not linger as a zombie of this worker.
-        threading.Thread(target=process.wait, name=f"train-{job_id}", daemon=True).start()
-        return process.pid
 
 
 def public(job: dict[str, Any]) -> dict[str, Any]:
@@ -170,10 +140,11 @@ def start_training(
 
 
 def get_job(job_id: str, *, db: Database, stale_after: float) -> dict[str, Any]:
-    """The job's current state (a job whose process died is reported failed)."""
-    oid = to_object_id(job_id)
-    if oid is None:
-        raise NotFound("training job not found")
+    """The job's current state (a job whose process died is reported failed).
+
+    BadRequest for a malformed id, NotFound for an unknown one.
+    """
+    oid = parse_id(job_id, "training job")
     reap_dead_jobs(db=db, stale_after=stale_after)
     job = jobs_db.find_by_id(db, oid)
     if job is None:
@@ -188,13 +159,14 @@ def wait_for_job(
     deadline = time.monotonic() + timeout
     while True:
         job = get_job(job_id, db=db, stale_after=stale_after)
-        if job["status"] in FINISHED or time.monotonic() >= deadline:
+        if job["status"] in FINISHED_STATUSES or time.monotonic() >= deadline:
             return job
         time.sleep(POLL_SECONDS)
 
 
 def waited_result(job: dict[str, Any]) -> dict[str, Any]:
-    """The seed's synchronous answer for a finished job; TrainingFailed when it failed."""
+    """A finished job as ``{status: "success", job_id, version, results}``; TrainingFailed when
+    it failed."""
     if job["status"] == FAILED:
         raise TrainingFailed(f"training failed: {job['error']}", details={"job_id": job["job_id"]})
     return {
@@ -203,81 +175,6 @@ def waited_result(job: dict[str, Any]) -> dict[str, Any]:
         "version": job["version"],
         "results": job["results"],
     }
-
-
-class _Reporter:
-    """The job process's writer: progress (throttled) and a heartbeat every few seconds."""
-
-    def __init__(self, db: Database, job_id: ObjectId, heartbeat_seconds: float) -> None:
-        self.db, self.job_id = db, job_id
-        self.heartbeat_seconds = heartbeat_seconds
-        self._stop = threading.Event()
-        self._last = (0.0, "")
-        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-
-    def __enter__(self) -> _Reporter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.heartbeat_seconds + 5)
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat_seconds):
-            jobs_db.update(self.db, self.job_id, {"heartbeat_at": datetime.now(UTC)})
-
-    def progress(self, step: str, fraction: float) -> None:
-        now = time.monotonic()
-        if step == self._last[1] and now - self._last[0] < 1.0:
-            return
-        self._last = (now, step)
-        fields = {"step": step, "progress": round(fraction, 4), "heartbeat_at": datetime.now(UTC)}
-        jobs_db.update(self.db, self.job_id, fields)
-
-
-def run_job(
-    job_id: str,
-    *,
-    db: Database,
-    train: Callable[..., dict[str, Any]],
-    heartbeat_seconds: float = 5.0,
-) -> str:
-    """Run a queued job in this process: ``train(names=, test_size=, epochs=, progress=, job_id=)``.
-
-    Returns the final status; the lock is released whatever happens.
-    """
-    oid = to_object_id(job_id)
-    job = jobs_db.find_by_id(db, oid) if oid is not None else None
-    if job is None or job["status"] != QUEUED:
-        log.error("training job %s is not queued; nothing to do", job_id)
-        return FAILED
-    now = datetime.now(UTC)
-    jobs_db.update(
-        db,
-        job["_id"],
-        {"status": RUNNING, "started_at": now, "heartbeat_at": now, "pid": os.getpid(),
-         "host": socket.gethostname(), "step": "starting"},
-    )  # fmt: skip
-    try:
-        with _Reporter(db, job["_id"], heartbeat_seconds) as reporter:
-            outcome = train(
-                names=job["models"],
-                test_size=job["test_size"],
-                epochs=job.get("epochs"),
-                progress=reporter.progress,
-                job_id=job["_id"],
-            )
-        fields = {"status": SUCCESS, "progress": 1.0, "step": "done", **outcome}
-        status = SUCCESS
-    except Exception as error:  # noqa: BLE001 - every failure is recorded on the job
-        log.exception("training job %s failed", job_id)
-        fields, status = {"status": FAILED, "error": f"{type(error).__name__}: {error}"}, FAILED
-    fields["finished_at"] = datetime.now(UTC)
-    if not jobs_db.finish_if_active(db, job["_id"], fields):
-        status = FAILED
-    jobs_db.release_lock(db, job["_id"])
-    return status
 
 
 def request_training(
@@ -291,15 +188,18 @@ def request_training(
     stale_after: float,
     epochs: int | None = None,
     requested_by: ObjectId | None = None,
-) -> tuple[dict[str, Any], int]:
-    """Start a job: (job, 202) at once, or with ``wait`` the seed's (result, 200) once it ends."""
+) -> dict[str, Any]:
+    """Start a job and return it (status "queued").
+
+    With ``wait``, block until it ends or ``timeout`` seconds pass: a job that succeeded answers
+    ``{status: "success", job_id, version, results}``, one that failed raises TrainingFailed, one
+    still running is returned as it stands.
+    """
     job = start_training(
         models, test_size, epochs=epochs, db=db, launcher=launcher, stale_after=stale_after,
         requested_by=requested_by,
     )  # fmt: skip
     if not wait:
-        return job, 202
+        return job
     job = wait_for_job(job["job_id"], timeout, db=db, stale_after=stale_after)
-    if job["status"] in FINISHED:
-        return waited_result(job), 200
-    return job, 202
+    return waited_result(job) if job["status"] in FINISHED_STATUSES else job

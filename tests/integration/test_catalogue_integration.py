@@ -83,7 +83,7 @@ def test_ratings_unique_index_turns_a_second_rating_into_an_update(catalogue) ->
     first, created = rating_service.rate_anime(user, 20, 6, db=catalogue)
     second, created_again = rating_service.rate_anime(user, 20, 10, db=catalogue)
     assert (created, created_again) == (True, False)
-    assert second["id"] == first["id"]
+    assert second["rating_id"] == first["rating_id"]
     assert isinstance(second["updated_at"], datetime)
     assert second["updated_at"].tzinfo is not None
     assert ratings_db.count_by_user(catalogue, user) == 1
@@ -106,7 +106,7 @@ def test_history_and_user_ratings_on_the_server(catalogue) -> None:
         ],
     )
     rating, _ = rating_service.rate_anime(user, 21, 8, db=catalogue)
-    rating_service.delete_rating(rating["id"], user_id=user, is_admin=False, db=catalogue)
+    rating_service.delete_rating(rating["rating_id"], user_id=user, is_admin=False, db=catalogue)
     rating_service.rate_anime(user, 199, 9, db=catalogue)
     history = history_service.list_history(
         user, caller_id=user, caller_is_admin=False, db=catalogue, page=1, limit=10
@@ -161,7 +161,7 @@ def test_end_to_end_rate_browse_search_and_history(app_on_server) -> None:
     assert created.status_code == 201
     updated = client.post("/api/ratings", json={"anime_id": 20, "rating": 9}, headers=headers)
     assert updated.status_code == 200
-    assert updated.get_json()["id"] == created.get_json()["id"]
+    assert updated.get_json()["rating_id"] == created.get_json()["rating_id"]
     assert (
         client.post("/api/ratings", json={"anime_id": 9, "rating": 9}, headers=headers).status_code
         == 404
@@ -183,8 +183,19 @@ def test_end_to_end_rate_browse_search_and_history(app_on_server) -> None:
     assert [entry["action"] for entry in history["history"]] == ["re-rated", "rated"]
 
     other = _headers(app, db.users.insert_one({"username": "gina"}).inserted_id)
-    rating_id = created.get_json()["id"]
+    rating_id = created.get_json()["rating_id"]
     assert client.delete(f"/api/ratings/{rating_id}", headers=other).status_code == 404
     assert client.get(f"/api/history/{user}", headers=other).status_code == 403
     assert client.delete(f"/api/ratings/{rating_id}", headers=headers).status_code == 204
     assert client.get("/api/anime/20").get_json()["user_rating_count"] == 0
+
+
+@pytest.mark.parametrize("anime_id", [2**63, 2**64])
+def test_anime_id_beyond_64_bits_is_404_not_an_encoding_error(app_on_server, anime_id) -> None:
+    app, db = app_on_server
+    client = app.test_client()
+    user = db.users.insert_one({"username": "hank"}).inserted_id
+    for path in (f"/api/anime/{anime_id}", f"/api/recommendations/{user}/similar/{anime_id}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "error" in response.get_json()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ml.models import BaselinePredictor, PopularityRecommender
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 
 def test_one_epoch_by_hand() -> None:
@@ -27,7 +27,7 @@ def test_one_epoch_by_hand() -> None:
 
 def test_matches_surprise_baseline_only() -> None:
     surprise = pytest.importorskip("surprise")
-    data = tiny_ratings().drop_duplicates(["user_id", "anime_id"], keep="last")
+    data = two_taste_groups().drop_duplicates(["user_id", "anime_id"], keep="last")
     dataset = surprise.Dataset.load_from_df(data, surprise.Reader(rating_scale=(1, 10)))
     algo = surprise.BaselineOnly(verbose=False).fit(dataset.build_full_trainset())
     ours = BaselinePredictor().fit(data)
@@ -37,11 +37,10 @@ def test_matches_surprise_baseline_only() -> None:
     np.testing.assert_allclose(got, theirs, atol=1e-6)
 
 
-def test_rating_scale_comes_from_the_data() -> None:
-    data = pd.DataFrame({"user_id": [1, 1, 2], "anime_id": [1, 2, 1], "rating": [1.0, 5.0, 5.0]})
-    model = BaselinePredictor().fit(data)
+def test_rating_scale_comes_from_the_data(tiny_ratings: pd.DataFrame) -> None:
+    model = BaselinePredictor().fit(tiny_ratings)
     assert (model.rating_min, model.rating_max) == (1.0, 5.0)
-    assert 1.0 <= model.predict(2, 2) <= 5.0
+    assert 1.0 <= model.predict("d", 2) <= 5.0
 
 
 def test_popularity_ranks_by_count() -> None:

@@ -20,24 +20,9 @@ from ml.models import (
     Recommender,
     UserBasedCF,
 )
+from tests.ml.rating_data import two_taste_groups
 
 ALLOWED_SUFFIXES = {".json", ".npz", ".pt"}
-
-
-def tiny_ratings(seed: int = 3) -> pd.DataFrame:
-    """12 users (ObjectId-like strings) x 10 anime (ints), ~60% rated, two taste groups, 1-10."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(12):
-        group = u % 2
-        for i in range(10):
-            if rng.random() < 0.6 or i == u % 10:
-                base = 8.5 if (i % 2) == group else 4.5
-                rating = int(np.clip(round(base + rng.normal(0, 1.2)), 1, 10))
-                rows.append((f"64b7f0c2a1e4d3f5a6b7c{u:03d}", 100 + i, rating))
-    rows.append(("64b7f0c2a1e4d3f5a6b7c000", 100, 10))  # duplicate pair: last one wins
-    rows.append(("64b7f0c2a1e4d3f5a6b7c001", 101, 1))
-    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
 
 
 class RecommenderContract:
@@ -50,7 +35,7 @@ class RecommenderContract:
 
     @pytest.fixture
     def ratings(self) -> pd.DataFrame:
-        return tiny_ratings()
+        return two_taste_groups()
 
     @pytest.fixture
     def fitted(self, ratings: pd.DataFrame) -> Recommender:
@@ -90,9 +75,27 @@ class RecommenderContract:
         value = fitted.predict(user, item)
         assert 1.0 <= value <= 10.0
 
-    def test_mask_is_false_for_unknown_pairs(self, fitted: Recommender) -> None:
-        _, answered = fitted.predict_many(["nobody"], [99999], with_mask=True)
-        assert answered.dtype == bool and answered.shape == (1,)
+    def test_mask_tells_whether_the_model_or_the_baseline_answered(
+        self, fitted: Recommender, ratings: pd.DataFrame
+    ) -> None:
+        """True where the model itself answered; False where the baseline fallback did."""
+        users = [*ratings["user_id"].unique(), "nobody"]
+        items = [*ratings["anime_id"].unique(), 99999]
+        pair_users = [user for user in users for _ in items]
+        pair_items = [item for _ in users for item in items]
+        preds, answered = fitted.predict_many(pair_users, pair_items, with_mask=True)
+        assert answered.dtype == bool and answered.shape == preds.shape
+
+        vocab_users, vocab_items, biases = fitted._check_fitted()
+        u, i = vocab_users.indices_of(pair_users), vocab_items.indices_of(pair_items)
+        fallback = np.clip(biases.predict(u, i), fitted.rating_min, fitted.rating_max)
+        np.testing.assert_allclose(preds[~answered], fallback[~answered])
+        known = (u >= 0) & (i >= 0)
+        assert answered[known].any()  # the model answers pairs it was trained on
+        if not fitted.answers_unknown:  # an unknown user or anime is the baseline's
+            assert not answered[~known].any()
+        if fitted.name != "baseline":  # the baseline's own answer is the fallback
+            assert not np.allclose(preds[answered], fallback[answered])
 
     def test_recommend_excludes_rated_and_returns_n(
         self, fitted: Recommender, ratings: pd.DataFrame
@@ -190,7 +193,7 @@ class TestNeuralCFContract(RecommenderContract):
 
 
 def test_load_checks_the_saved_class(tmp_path: Path) -> None:
-    BaselinePredictor().fit(tiny_ratings()).save(tmp_path)
+    BaselinePredictor().fit(two_taste_groups()).save(tmp_path)
     with pytest.raises(UnknownModelError):
         ItemBasedCF.load(tmp_path)
     meta = (tmp_path / "meta.json").read_text().replace('"baseline"', '"no_such_model"')

@@ -12,7 +12,7 @@ import pytest
 from ml.data import RatingsData
 from ml.models import HybridWeightedCF, ItemBasedCF, Recommender, UserBasedCF
 from ml.models.baseline import BaselinePredictor
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 
 class Oracle(BaselinePredictor):
@@ -39,7 +39,7 @@ def split(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_weights_are_non_negative_and_sum_to_one() -> None:
-    train, validation = split(tiny_ratings())
+    train, validation = split(two_taste_groups())
     model = HybridWeightedCF(
         user_based_model=UserBasedCF(k=3, min_support=2),
         item_based_model=ItemBasedCF(k=3, min_support=2),
@@ -50,7 +50,7 @@ def test_weights_are_non_negative_and_sum_to_one() -> None:
 
 
 def test_the_perfect_component_takes_all_the_weight() -> None:
-    train, validation = split(tiny_ratings())
+    train, validation = split(two_taste_groups())
     oracle = Oracle(validation).fit(train)
     model = HybridWeightedCF(
         user_based_model=UserBasedCF(k=3, min_support=2).fit(train),
@@ -60,7 +60,7 @@ def test_the_perfect_component_takes_all_the_weight() -> None:
 
 
 def test_weight_moves_to_the_components_that_answer() -> None:
-    train, validation = split(tiny_ratings())
+    train, validation = split(two_taste_groups())
     oracle = Oracle(validation).fit(train)
     item_based = ItemBasedCF(k=3, min_support=1).fit(train)
     model = HybridWeightedCF(
@@ -78,13 +78,13 @@ def test_weight_moves_to_the_components_that_answer() -> None:
 
 
 def test_explicit_weights_without_fitting() -> None:
-    train, _ = split(tiny_ratings())
+    train, _ = split(two_taste_groups())
     model = HybridWeightedCF(user_weight=3, item_weight=1, fit_weights=False).fit(train)
     assert model.weights == pytest.approx({"user_based": 0.75, "item_based": 0.25})
 
 
 def test_save_records_component_classes(tmp_path: Path) -> None:
-    train, validation = split(tiny_ratings())
+    train, validation = split(two_taste_groups())
     model = HybridWeightedCF(
         user_based_model=UserBasedCF(k=3, min_support=2),
         item_based_model=ItemBasedCF(k=3, min_support=2),

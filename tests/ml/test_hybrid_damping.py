@@ -10,11 +10,11 @@ import pytest
 
 from ml.models import HybridWeightedCF, ItemBasedCF, UserBasedCF
 from ml.models.hybrid import DAMPING_GRID
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 
 def split() -> tuple[pd.DataFrame, pd.DataFrame]:
-    data = pd.concat([tiny_ratings(), tiny_ratings(seed=9)], ignore_index=True)
+    data = pd.concat([two_taste_groups(), two_taste_groups(seed=9)], ignore_index=True)
     data = data.drop_duplicates(["user_id", "anime_id"], keep="last").sample(frac=1, random_state=0)
     return data.iloc[:-25], data.iloc[-25:]
 

@@ -14,7 +14,7 @@ from ml.models import NeuralCF
 from ml.models.ncf.net import NeuMF
 from ml.models.ncf.trainer import NCFTrainer, TrainerConfig, carve
 from ml.models.neural_cf import CONFIG_FILE, NeuralCFConfig
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 SMALL = {"embedding_dim": 4, "hidden_layers": [8, 4], "batch_size": 16}
 
@@ -91,7 +91,7 @@ def test_carve_holds_out_a_seeded_fraction() -> None:
 
 
 def test_grid_keeps_the_l2_with_the_best_validation_rmse() -> None:
-    data = tiny_ratings().drop_duplicates(["user_id", "anime_id"], keep="last")
+    data = two_taste_groups().drop_duplicates(["user_id", "anime_id"], keep="last")
     train, validation = data.iloc[:-15], data.iloc[-15:]
     model = NeuralCF(**SMALL, epochs=4, l2_grid=[0.0, 0.3, 30.0]).fit(train, validation)
     assert set(model.l2_scores) == {0.0, 0.3, 30.0}
@@ -102,7 +102,7 @@ def test_grid_keeps_the_l2_with_the_best_validation_rmse() -> None:
 
 
 def test_small_data_is_refitted_on_every_rating_after_the_carve_out() -> None:
-    ratings = tiny_ratings()
+    ratings = two_taste_groups()
     model = NeuralCF(**SMALL, epochs=3, l2_grid=[]).fit(ratings)
     assert model.refitted and model.training_summary()["refitted_on_all"]
     kept = NeuralCF(**SMALL, epochs=3, l2_grid=[], refit=False).fit(ratings)
@@ -115,12 +115,12 @@ def test_progress_counts_epochs_across_the_grid() -> None:
     seen: list[tuple[int, int]] = []
     model = NeuralCF(**SMALL, epochs=2, patience=5, l2_grid=[0.0, 0.1], refit=False)
     model.on_epoch = lambda stats: seen.append((stats.epoch, stats.epochs))
-    model.fit(tiny_ratings())
+    model.fit(two_taste_groups())
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
 def test_checkpoint_without_an_output_entry_loads_as_sigmoid(tmp_path: Path) -> None:
-    ratings = tiny_ratings()
+    ratings = two_taste_groups()
     model = NeuralCF(**SMALL, epochs=2, output="sigmoid").fit(ratings)
     model.save(tmp_path / "ncf")
     state = json.loads((tmp_path / "ncf" / CONFIG_FILE).read_text())
@@ -138,7 +138,7 @@ def test_checkpoint_without_an_output_entry_loads_as_sigmoid(tmp_path: Path) -> 
 
 
 def test_linear_model_round_trips(tmp_path: Path) -> None:
-    ratings = pd.concat([tiny_ratings(), tiny_ratings(seed=4)], ignore_index=True)
+    ratings = pd.concat([two_taste_groups(), two_taste_groups(seed=4)], ignore_index=True)
     model = NeuralCF(**SMALL, epochs=2).fit(ratings)
     model.save(tmp_path / "ncf")
     loaded = NeuralCF.load(tmp_path / "ncf")

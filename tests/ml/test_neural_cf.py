@@ -17,7 +17,7 @@ from ml.models import NeuralCF
 from ml.models.ncf.net import NeuMF
 from ml.models.ncf.trainer import NCFTrainer, TrainerConfig, rmse, tensors
 from ml.models.neural_cf import CONFIG_FILE, WEIGHTS_FILE
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 
 def make_net(**kwargs: object) -> NeuMF:
@@ -118,7 +118,7 @@ def test_trainer_restores_the_thread_setting() -> None:
 
 def test_fit_carves_a_validation_split_and_reports_history() -> None:
     model = NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=3, batch_size=16)
-    model.fit(tiny_ratings())
+    model.fit(two_taste_groups())
     summary = model.training_summary()
     assert 1 <= summary["best_epoch"] <= 3
     assert len(summary["val_rmse"]) == summary["epochs_run"]
@@ -126,7 +126,7 @@ def test_fit_carves_a_validation_split_and_reports_history() -> None:
 
 
 def test_save_writes_a_state_dict_and_json_and_round_trips(tmp_path: Path) -> None:
-    ratings = tiny_ratings()
+    ratings = two_taste_groups()
     model = NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=2).fit(ratings)
     model.save(tmp_path / "ncf")
     assert (tmp_path / "ncf" / WEIGHTS_FILE).is_file() and (
@@ -147,7 +147,7 @@ class Payload:
 
 
 def test_load_refuses_a_checkpoint_that_needs_code(tmp_path: Path) -> None:
-    model = NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=1).fit(tiny_ratings())
+    model = NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=1).fit(two_taste_groups())
     model.save(tmp_path / "ncf")
     torch.save({"gmf_user.weight": Payload()}, tmp_path / "ncf" / WEIGHTS_FILE)
     with pytest.raises(pickle.UnpicklingError):
@@ -193,7 +193,7 @@ def test_predictions_within_scale_for_extreme_targets() -> None:
 
 
 def test_validation_of_unknown_pairs_only_means_no_early_stopping() -> None:
-    ratings = tiny_ratings()
+    ratings = two_taste_groups()
     strangers = pd.DataFrame({"user_id": ["x", "y"], "anime_id": [1, 2], "rating": [5, 6]})
     model = NeuralCF(embedding_dim=4, hidden_layers=[8, 4], epochs=3, patience=1)
     model.fit(ratings, strangers)

@@ -7,11 +7,11 @@ import pytest
 
 from ml.exceptions import DataError
 from ml.splits import per_user_split, random_split, validation_split
-from tests.ml.test_contract import tiny_ratings
+from tests.ml.rating_data import two_taste_groups
 
 
 def ratings() -> pd.DataFrame:
-    return tiny_ratings().drop_duplicates(["user_id", "anime_id"], keep="last")
+    return two_taste_groups().drop_duplicates(["user_id", "anime_id"], keep="last")
 
 
 def test_random_split_is_surprises_split() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from app.services import training_jobs
+from app.jobs.runner import run_job
+from app.schemas.admin import MAX_WAIT_SECONDS
 
 PROTECTED = [
     ("post", "/api/admin/train"),
@@ -27,7 +28,7 @@ class FakeLauncher:
     def __call__(self, job_id: str) -> int:
         self.started.append(job_id)
         if self.run is not None:
-            training_jobs.run_job(job_id, db=self.db, train=self.run, heartbeat_seconds=60)
+            run_job(job_id, db=self.db, train=self.run, heartbeat_seconds=60)
         return os.getpid()  # alive: only a silent heartbeat makes such a job look dead
 
 
@@ -143,9 +144,8 @@ def test_silent_job_is_marked_failed_and_frees_the_lock(client, app, admin, laun
     assert client.post("/api/admin/train", json={}, headers=admin).status_code == 202
 
 
-@pytest.mark.parametrize("job_id", [str(ObjectId()), "nope"])
-def test_unknown_job_is_404(client, admin, job_id) -> None:
-    assert client.get(f"/api/admin/train/{job_id}", headers=admin).status_code == 404
+def test_unknown_job_is_404(client, admin) -> None:
+    assert client.get(f"/api/admin/train/{ObjectId()}", headers=admin).status_code == 404
 
 
 def test_metrics_and_stats_shapes(client, admin, sample_anime, db) -> None:
@@ -170,3 +170,29 @@ def test_without_a_shared_database_no_process_is_started(client, admin, db) -> N
     job = db.training_jobs.find_one({})
     assert job["status"] == "failed" and "mongomock" in job["error"]
     assert client.post("/api/admin/train", json={}, headers=admin).status_code == 503  # lock freed
+
+
+@pytest.mark.parametrize("path", ["/api/admin/train", "/api/admin/search-index/update"])
+def test_admin_work_needs_a_json_body_as_documented(client, admin, launcher, db, path) -> None:
+    response = client.post(path, headers=admin)
+    assert response.status_code == 400
+    assert "JSON body is required" in response.get_json()["error"]
+    assert launcher.started == [] and db.training_jobs.count_documents({}) == 0
+    document = client.get("/api/openapi.json").get_json()
+    assert document["paths"][path]["post"]["requestBody"]["required"] is True
+
+
+def test_wait_longer_than_the_cap_is_refused_before_anything_starts(client, admin, launcher, db):
+    response = client.post("/api/admin/train", json={"wait": True, "timeout": 80}, headers=admin)
+    assert response.status_code == 400
+    assert "timeout" in response.get_json()["error"]
+    assert launcher.started == [] and db.training_jobs.count_documents({}) == 0
+    document = client.get("/api/openapi.json").get_json()
+    timeout = document["components"]["schemas"]["TrainRequest"]["properties"]["timeout"]
+    assert timeout["maximum"] == MAX_WAIT_SECONDS
+
+
+def test_wait_for_a_job_still_running_answers_202_with_the_job(client, admin, launcher) -> None:
+    response = client.post("/api/admin/train", json={"wait": True, "timeout": 1}, headers=admin)
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "queued"

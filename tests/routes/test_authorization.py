@@ -132,7 +132,9 @@ def alice_rating(client, sample_anime, make_user, token_for) -> tuple[dict, Call
 
 def test_another_users_rating_is_not_found_and_survives(client, db, make_user, alice_rating):
     rating, token_for = alice_rating
-    response = client.delete(f"/api/ratings/{rating['id']}", headers=token_for(make_user("bob")))
+    response = client.delete(
+        f"/api/ratings/{rating['rating_id']}", headers=token_for(make_user("bob"))
+    )
     assert response.status_code == 404
     assert "error" in response.get_json()
     assert count(db.ratings) == 1
@@ -154,7 +156,7 @@ def test_rating_as_another_user_is_impossible(client, db, make_user, alice_ratin
 def test_owner_and_admin_may_delete(client, db, make_user, alice_rating) -> None:
     rating, token_for = alice_rating
     admin = make_user("root", is_admin=True)
-    response = client.delete(f"/api/ratings/{rating['id']}", headers=token_for(admin))
+    response = client.delete(f"/api/ratings/{rating['rating_id']}", headers=token_for(admin))
     assert response.status_code == 204
     assert count(db.ratings) == 0
 

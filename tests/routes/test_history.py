@@ -21,7 +21,7 @@ def test_own_history_records_rate_rerate_and_delete_newest_first(
     headers = token_for(alice)
     rating_id = client.post(
         "/api/ratings", json={"anime_id": 20, "rating": 6}, headers=headers
-    ).get_json()["id"]
+    ).get_json()["rating_id"]
     client.post("/api/ratings", json={"anime_id": 20, "rating": 9}, headers=headers)
     assert client.delete(f"/api/ratings/{rating_id}", headers=headers).status_code == 204
 

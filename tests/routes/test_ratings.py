@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-RATING_KEYS = {"id", "user_id", "anime_id", "rating", "created_at", "updated_at"}
+RATING_KEYS = {"rating_id", "user_id", "anime_id", "rating", "created_at", "updated_at"}
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_first_rating_is_201_with_the_rating_body(client, db, sample_anime, alic
     assert body["user_id"] == str(alice["_id"])
     assert (body["anime_id"], body["rating"], body["updated_at"]) == (20, 8, None)
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
-    stored = db.ratings.find_one({"_id": ObjectId(body["id"])})
+    stored = db.ratings.find_one({"_id": ObjectId(body["rating_id"])})
     assert (stored["user_id"], stored["anime_id"], stored["rating"]) == (alice["_id"], 20, 8)
 
 
@@ -40,7 +40,7 @@ def test_rating_again_updates_the_same_rating(client, db, sample_anime, alice_he
     assert second.status_code == 200
     body = second.get_json()
     assert set(body) == RATING_KEYS
-    assert body["id"] == first.get_json()["id"]
+    assert body["rating_id"] == first.get_json()["rating_id"]
     assert body["rating"] == 3
     assert body["created_at"] == first.get_json()["created_at"]
     assert datetime.fromisoformat(body["updated_at"]) >= datetime.fromisoformat(body["created_at"])
@@ -108,7 +108,7 @@ def _rate(client, headers, anime_id: int = 20, rating: int = 8) -> str:
     response = client.post(
         "/api/ratings", json={"anime_id": anime_id, "rating": rating}, headers=headers
     )
-    return response.get_json()["id"]
+    return response.get_json()["rating_id"]
 
 
 def test_owner_deletes_a_rating(client, db, sample_anime, alice_headers) -> None:
@@ -166,6 +166,7 @@ def test_user_ratings_newest_first_with_anime_name_and_genre(client, db, sample_
     assert (body["total"], body["page"], body["pages"]) == (3, 1, 1)
     assert [rating["anime_id"] for rating in body["ratings"]] == [20, 21, 1]
     newest = body["ratings"][0]
+    assert set(newest) == RATING_KEYS | {"anime"}  # the same rating object, with its anime
     assert newest["anime"]["name"] == "Naruto"
     assert newest["anime"]["genre"].startswith("Action")
     assert newest["created_at"] == "2024-01-03T00:00:00+00:00"

@@ -110,7 +110,7 @@ def test_public_like_recommendations(client, semantic_index, alice) -> None:
 @pytest.mark.parametrize(
     ("user_id", "params", "status"),
     [
-        ("not-an-id", {}, 404),
+        ("not-an-id", {}, 400),
         ("5f0c2b9e8e4b7a1d2c3b4a59", {}, 404),
         (None, {"n": 0}, 400),
         (None, {"n": 51}, 400),

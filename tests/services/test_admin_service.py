@@ -10,8 +10,8 @@ from pymongo.database import Database
 
 from app.db import model_metrics as metrics_db
 from app.services import admin_service
-from app.services.admin_service import StatsCache
 from app.services.model_registry import ModelRegistry
+from app.services.ttl_cache import TtlCache
 
 
 def seed(db: Database, sample_anime: list) -> None:
@@ -29,7 +29,7 @@ def seed(db: Database, sample_anime: list) -> None:
 
 def test_stats_counts_distribution_genres_and_most_rated(db, sample_anime) -> None:
     seed(db, sample_anime)
-    stats = admin_service.get_stats(db=db, cache=StatsCache(30))
+    stats = admin_service.get_stats(db=db, cache=TtlCache(30))
     assert (stats["users"], stats["anime"], stats["ratings"]) == (2, 5, 4)
     assert list(stats["rating_distribution"]) == [str(value) for value in range(1, 11)]
     assert stats["rating_distribution"]["9"] == 2 and stats["rating_distribution"]["1"] == 0
@@ -40,11 +40,11 @@ def test_stats_counts_distribution_genres_and_most_rated(db, sample_anime) -> No
 
 def test_stats_are_cached_for_the_configured_time(db, sample_anime) -> None:
     seed(db, sample_anime)
-    cache = StatsCache(3600)
+    cache = TtlCache(3600)
     first = admin_service.get_stats(db=db, cache=cache)
     db.ratings.insert_one({"user_id": ObjectId(), "anime_id": 199, "rating": 8})
     assert admin_service.get_stats(db=db, cache=cache) is first
-    fresh = admin_service.get_stats(db=db, cache=StatsCache(0))
+    fresh = admin_service.get_stats(db=db, cache=TtlCache(0))
     assert fresh["ratings"] == 5
 
 

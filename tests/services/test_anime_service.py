@@ -7,6 +7,7 @@ from bson import ObjectId
 
 from app.errors import NotFound
 from app.services import anime_service
+from app.services.ttl_cache import TtlCache
 
 
 def test_to_public_fills_unknown_fields_and_keeps_image_only_when_known() -> None:
@@ -77,19 +78,8 @@ def test_list_genres_skips_missing_genres(db) -> None:
     }
 
 
-def test_ttl_cache_recomputes_only_when_stale() -> None:
-    now = [0.0]
-    cache: anime_service.TtlCache[int] = anime_service.TtlCache(10, clock=lambda: now[0])
-    calls = iter(range(1, 100))
-    assert cache.get(lambda: next(calls)) == 1
-    now[0] = 9.9
-    assert cache.get(lambda: next(calls)) == 1
-    now[0] = 10.0
-    assert cache.get(lambda: next(calls)) == 2
-
-
 def test_list_genres_uses_the_cache(db) -> None:
-    cache: anime_service.TtlCache = anime_service.TtlCache(60)
+    cache: TtlCache = TtlCache(60)
     db.anime.insert_one({"anime_id": 1, "genre": "Drama"})
     first = anime_service.list_genres(db=db, cache=cache)
     db.anime.insert_one({"anime_id": 2, "genre": "Drama"})
@@ -109,7 +99,7 @@ def test_list_genres_uses_the_cache(db) -> None:
 def test_fetch_page_counts_only_when_the_page_cannot_tell(
     page, limit, expected_items, expected_total, counted
 ) -> None:
-    from app.schemas.common import fetch_page
+    from app.services.pagination import fetch_page
 
     items = list(range(5))
     calls: list[str] = []

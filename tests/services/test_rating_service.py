@@ -25,7 +25,7 @@ def test_rate_then_rerate_keeps_one_rating_and_records_both(indexed_db) -> None:
     rating, created = rating_service.rate_anime(user, 20, 7, db=indexed_db, now=T0)
     assert created is True
     assert rating == {
-        "id": rating["id"],
+        "rating_id": rating["rating_id"],
         "user_id": str(user),
         "anime_id": 20,
         "rating": 7,
@@ -35,7 +35,8 @@ def test_rate_then_rerate_keeps_one_rating_and_records_both(indexed_db) -> None:
     later = T0 + timedelta(hours=1)
     again, created = rating_service.rate_anime(user, 20, 9, db=indexed_db, now=later)
     assert created is False
-    assert (again["id"], again["rating"], again["created_at"]) == (rating["id"], 9, T0)
+    assert again["rating_id"] == rating["rating_id"]
+    assert (again["rating"], again["created_at"]) == (9, T0)
     assert again["updated_at"] > T0
     assert indexed_db.ratings.count_documents({}) == 1
     history = list(indexed_db.watch_history.find({}, {"_id": 0}).sort("created_at", 1))
@@ -54,7 +55,7 @@ def test_rate_unknown_anime_raises_not_found(indexed_db) -> None:
 def test_delete_by_owner_records_the_owners_history(indexed_db) -> None:
     owner = ObjectId()
     rating, _ = rating_service.rate_anime(owner, 1, 4, db=indexed_db, now=T0)
-    rating_service.delete_rating(rating["id"], user_id=owner, is_admin=False, db=indexed_db)
+    rating_service.delete_rating(rating["rating_id"], user_id=owner, is_admin=False, db=indexed_db)
     assert indexed_db.ratings.count_documents({}) == 0
     entry = indexed_db.watch_history.find_one({"action": "rating_deleted"})
     assert (entry["user_id"], entry["anime_id"], entry["previous_rating"]) == (owner, 1, 4)
@@ -63,7 +64,9 @@ def test_delete_by_owner_records_the_owners_history(indexed_db) -> None:
 def test_delete_by_admin_records_it_for_the_owner(indexed_db) -> None:
     owner = ObjectId()
     rating, _ = rating_service.rate_anime(owner, 1, 4, db=indexed_db)
-    rating_service.delete_rating(rating["id"], user_id=ObjectId(), is_admin=True, db=indexed_db)
+    rating_service.delete_rating(
+        rating["rating_id"], user_id=ObjectId(), is_admin=True, db=indexed_db
+    )
     assert indexed_db.watch_history.find_one({"action": "rating_deleted"})["user_id"] == owner
 
 
@@ -71,7 +74,7 @@ def test_delete_refusals(indexed_db) -> None:
     rating, _ = rating_service.rate_anime(ObjectId(), 1, 4, db=indexed_db)
     with pytest.raises(NotFound):
         rating_service.delete_rating(
-            rating["id"], user_id=ObjectId(), is_admin=False, db=indexed_db
+            rating["rating_id"], user_id=ObjectId(), is_admin=False, db=indexed_db
         )
     with pytest.raises(BadRequest):
         rating_service.delete_rating("zzz", user_id=ObjectId(), is_admin=True, db=indexed_db)
@@ -108,7 +111,7 @@ def test_rating_dates_stored_as_strings_are_served_as_utc_iso() -> None:
 
     body = RatingSchema().dump(
         {
-            "id": "r",
+            "rating_id": "r",
             "user_id": "u",
             "anime_id": 1,
             "rating": 5,
@@ -133,7 +136,7 @@ def test_every_rating_change_stamps_the_user(indexed_db) -> None:
     assert take_stamp() is not None
     rating_service.rate_anime(user, 1, 6, db=indexed_db)
     assert take_stamp() is not None
-    rating_service.delete_rating(rating["id"], user_id=user, is_admin=False, db=indexed_db)
+    rating_service.delete_rating(rating["rating_id"], user_id=user, is_admin=False, db=indexed_db)
     assert take_stamp() is not None
     with pytest.raises(NotFound):
         rating_service.rate_anime(user, 404, 7, db=indexed_db)

@@ -115,9 +115,14 @@ def test_without_trained_models_known_users_get_popularity(tmp_path, db) -> None
     assert not {r["anime_id"] for r in answer["recommendations"]} & rated_by(db, users[0])
 
 
-@pytest.mark.parametrize("user_id", [str(ObjectId()), "not-an-id", ""])
-def test_unknown_user_is_not_found(served, db, user_id) -> None:
+def test_unknown_user_is_not_found(served, db) -> None:
     with pytest.raises(NotFound):
+        recommend(served, str(ObjectId()), db=db)
+
+
+@pytest.mark.parametrize("user_id", ["not-an-id", ""])
+def test_malformed_user_id_is_bad_request(served, db, user_id) -> None:
+    with pytest.raises(BadRequest, match="malformed user id"):
         recommend(served, user_id, db=db)
 
 
