@@ -24,7 +24,7 @@ from app.errors import http_exception_response
 from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
 from app.schemas.common import ErrorEnvelopeSchema
-from app.services.anime_service import GENRES_CACHE_SECONDS
+from app.services.anime_service import CATALOGUE_CACHE_SECONDS, TOTALS_CACHE_SIZE
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
 from app.services.semantic_search_service import SearchIndex
@@ -130,7 +130,10 @@ def init_serving(app: Flask) -> None:
     )
     app.extensions["anime_cache"] = AnimeCache(app.config["ANIME_CACHE_SECONDS"])
     app.extensions["stats_cache"] = TtlCache(app.config["STATS_CACHE_SECONDS"])
-    app.extensions["genre_cache"] = TtlCache(GENRES_CACHE_SECONDS)
+    app.extensions["genre_cache"] = TtlCache(CATALOGUE_CACHE_SECONDS)
+    app.extensions["catalogue_totals"] = TtlCache(
+        CATALOGUE_CACHE_SECONDS, maxsize=TOTALS_CACHE_SIZE
+    )
     job_env = {
         "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
         **{
