@@ -43,7 +43,8 @@ def keyword_search(
     name matches answer. Genres filter the ``TEXT_CANDIDATES`` best text matches here rather than
     in the ``$text`` query, which the embedded server would then answer by a full scan (2.4 s
     instead of 15 ms on the sample). The name matches are one query for the ``NAME_CANDIDATES``
-    most popular, ranked here: one scan (~350 ms on the embedded server) instead of one per tier.
+    most popular, ranked here: one scan of the names (tens of ms on the embedded server) instead
+    of one per tier.
     """
     text_matches = anime_db.search_text(db, query, max(TEXT_CANDIDATES, limit)) or []
     found = [doc for doc in text_matches if has_genres(doc, genres)][:limit]
