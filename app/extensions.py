@@ -27,6 +27,7 @@ from app.schemas.common import ErrorEnvelopeSchema
 from app.services.anime_service import CATALOGUE_CACHE_SECONDS, TOTALS_CACHE_SIZE
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
+from app.services.search_service import KEYWORD_CACHE_SIZE
 from app.services.semantic_search_service import SearchIndex
 from app.services.ttl_cache import TtlCache
 
@@ -133,6 +134,9 @@ def init_serving(app: Flask) -> None:
     app.extensions["genre_cache"] = TtlCache(CATALOGUE_CACHE_SECONDS)
     app.extensions["catalogue_totals"] = TtlCache(
         CATALOGUE_CACHE_SECONDS, maxsize=TOTALS_CACHE_SIZE
+    )
+    app.extensions["keyword_results"] = TtlCache(
+        CATALOGUE_CACHE_SECONDS, maxsize=KEYWORD_CACHE_SIZE
     )
     job_env = {
         "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
