@@ -1,6 +1,8 @@
 """Configuration: one object per environment, every value read from the environment (.env too).
 
-This module and the CLI entry points are the only places that read ``os.environ``.
+In app/, only this module reads settings from the environment; everything else gets them from the
+config object (``app.config``). Entry points outside app/ (scripts/, ``ml.training.train``,
+gunicorn.conf.py) read the few variables they need themselves.
 """
 
 from __future__ import annotations

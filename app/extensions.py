@@ -24,9 +24,10 @@ from app.errors import http_exception_response
 from app.jobs.launcher import SubprocessLauncher
 from app.rate_limit_storage import DatabaseStorage
 from app.schemas.common import ErrorEnvelopeSchema
-from app.services.anime_service import GENRES_CACHE_SECONDS
+from app.services.anime_service import CATALOGUE_CACHE_SECONDS, TOTALS_CACHE_SIZE
 from app.services.model_registry import ModelRegistry
 from app.services.recommendation_service import AnimeCache
+from app.services.search_service import KEYWORD_CACHE_SIZE
 from app.services.semantic_search_service import SearchIndex
 from app.services.ttl_cache import TtlCache
 
@@ -130,7 +131,13 @@ def init_serving(app: Flask) -> None:
     )
     app.extensions["anime_cache"] = AnimeCache(app.config["ANIME_CACHE_SECONDS"])
     app.extensions["stats_cache"] = TtlCache(app.config["STATS_CACHE_SECONDS"])
-    app.extensions["genre_cache"] = TtlCache(GENRES_CACHE_SECONDS)
+    app.extensions["genre_cache"] = TtlCache(CATALOGUE_CACHE_SECONDS)
+    app.extensions["catalogue_totals"] = TtlCache(
+        CATALOGUE_CACHE_SECONDS, maxsize=TOTALS_CACHE_SIZE
+    )
+    app.extensions["keyword_results"] = TtlCache(
+        CATALOGUE_CACHE_SECONDS, maxsize=KEYWORD_CACHE_SIZE
+    )
     job_env = {
         "APP_ENV": "production" if app.config["ENV_NAME"] == "production" else "development",
         **{

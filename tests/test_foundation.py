@@ -47,7 +47,7 @@ def test_config_class_chosen_by_app_env() -> None:
         load_config({"APP_ENV": "staging"})
 
 
-def test_config_reads_the_seed_names() -> None:
+def test_config_reads_each_setting_from_its_environment_variable() -> None:
     config = TestingConfig(
         {
             "MONGODB_URI": "mongodb://db.example:27017",

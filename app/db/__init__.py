@@ -7,5 +7,5 @@ from pymongo.database import Database
 
 
 def get_db() -> Database:
-    """The app's database handle (bound at start-up by ``app.extensions.mongo``)."""
+    """The app's database handle (bound at start-up by ``app.extensions.init_database``)."""
     return current_app.extensions["mongo_db"]

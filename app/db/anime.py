@@ -96,17 +96,33 @@ def update_fields(db: Database, changes: dict[int, dict[str, Any]]) -> int:
     return db.anime.bulk_write(operations, ordered=False).modified_count
 
 
+def _case_insensitive(pattern: str) -> dict[str, Any]:
+    """``{"$regex": "(?i)<pattern>"}``: one regex, its flag inline.
+
+    The embedded nx-27017 server runs this form in SQL (a few ms on the catalogue) but evaluates a
+    ``$regex`` with ``$options``, or several inside ``$and``, document by document in Python
+    (about a second). MongoDB and mongomock read both forms the same way.
+    """
+    return {"$regex": f"(?i){pattern}"}
+
+
+def _whole_genre(genre: str) -> str:
+    return rf"(?:^|,)\s*{re.escape(genre)}\s*(?:,|$)"
+
+
 def genre_filter(genres: Sequence[str]) -> dict[str, Any]:
     """Anime having every one of ``genres``, each matched whole and case-insensitively.
 
     The ``genre`` field is a comma-separated list, so a genre matches only between commas (or the
-    ends): "Shounen" does not match "Shounen Ai".
+    ends): "Shounen" does not match "Shounen Ai". Several genres are one regex of lookaheads, one
+    per genre, rather than an ``$and`` of regexes (see ``_case_insensitive``).
     """
-    clauses = [
-        {"genre": {"$regex": rf"(^|,)\s*{re.escape(genre)}\s*(,|$)", "$options": "i"}}
-        for genre in genres
-    ]
-    return {"$and": clauses} if clauses else {}
+    if not genres:
+        return {}
+    if len(genres) == 1:
+        return {"genre": _case_insensitive(_whole_genre(genres[0]))}
+    lookaheads = "".join(f"(?=.*{_whole_genre(genre)})" for genre in genres)
+    return {"genre": _case_insensitive(f"^{lookaheads}")}
 
 
 def find_page(
@@ -176,7 +192,7 @@ def find_by_name_containing(
 ) -> list[dict[str, Any]]:
     """Anime whose name contains ``text`` (literally, any case), most members first."""
     name_query = {
-        "name": {"$regex": re.escape(text), "$options": "i"},
+        "name": _case_insensitive(re.escape(text)),
         "anime_id": {"$nin": list(exclude_ids)},
         **query,
     }

@@ -47,7 +47,8 @@ _EMBEDDED_PROCESS = "nx_27017"
 _is_embedded: dict[int, tuple[weakref.ref, bool]] = {}
 
 
-def _on_embedded_server(db: Database) -> bool:
+def on_embedded_server(db: Database) -> bool:
+    """Whether ``db`` is on the embedded nx-27017 server (asked once per client)."""
     key = id(db.client)
     cached = _is_embedded.get(key)
     if cached is not None and cached[0]() is db.client:
@@ -68,7 +69,7 @@ def indexed_id_filter(db: Database, field: str, value: ObjectId) -> dict[str, An
     ``{field + ".id": hex}`` matches there, through the sparse ``<field>.id`` index (empty on
     MongoDB, where the path never exists).
     """
-    if _on_embedded_server(db):
+    if on_embedded_server(db):
         return {f"{field}.id": str(value)}
     return {field: value}
 

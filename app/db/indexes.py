@@ -9,6 +9,8 @@ from pymongo import ASCENDING, DESCENDING, TEXT
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
+from app.db.common import on_embedded_server
+
 
 @dataclass(frozen=True)
 class IndexSpec:
@@ -32,6 +34,10 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("anime", [("name", TEXT)], {"name": "name_text"}),
     IndexSpec("anime", [("members", DESCENDING)], {"name": "members_desc"}),
     IndexSpec("anime", [("rating", DESCENDING)], {"name": "rating_desc"}),
+    # Every sort of the catalogue walks an index (anime_id's is the unique one): a page costs a
+    # few ms on the embedded server instead of sorting every match.
+    IndexSpec("anime", [("name", ASCENDING)], {"name": "name_asc"}),
+    IndexSpec("anime", [("episodes", DESCENDING)], {"name": "episodes_desc"}),
     IndexSpec(
         "ratings",
         [("user_id", ASCENDING), ("anime_id", ASCENDING)],
@@ -76,22 +82,17 @@ INDEXES: tuple[IndexSpec, ...] = (
 )
 
 
-def _text_index_answers(db: Database, collection: str) -> bool:
-    try:
-        db[collection].find_one({"$text": {"$search": "index-probe"}})
-        return True
-    except (OperationFailure, NotImplementedError):
-        return False
-
-
 def ensure_indexes(db: Database) -> None:
     """Create every index in INDEXES that is missing.
 
-    A text index is probed with a ``$text`` query first: the embedded nx-27017 server does not list
-    text indexes and fails when asked to create one again on a non-empty collection.
+    The embedded nx-27017 server does not list text indexes and refuses ("constraint failed") to
+    create one that exists, so there that refusal means the index is in place. (It also answers
+    ``$text`` without a text index, by scanning every document, so a ``$text`` probe cannot tell.)
     """
     for spec in INDEXES:
-        is_text = any(kind == TEXT for _, kind in spec.keys)
-        if is_text and _text_index_answers(db, spec.collection):
-            continue
-        db[spec.collection].create_index(spec.keys, **spec.options)
+        try:
+            db[spec.collection].create_index(spec.keys, **spec.options)
+        except OperationFailure:
+            is_text = any(kind == TEXT for _, kind in spec.keys)
+            if not (is_text and on_embedded_server(db)):
+                raise

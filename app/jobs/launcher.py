@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from app.config import PROJECT_ROOT
 
 
 @dataclass(frozen=True)

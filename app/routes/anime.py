@@ -28,7 +28,9 @@ class AnimeList(MethodView):
     @blp.response(200, AnimeListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List anime, filtered by genres and sorted; a page past the end is empty."""
-        return anime_service.list_anime(db=get_db(), **args)
+        return anime_service.list_anime(
+            db=get_db(), totals=current_app.extensions["catalogue_totals"], **args
+        )
 
 
 @blp.route("/genres")

@@ -31,4 +31,5 @@ class Search(MethodView):
             db=get_db(),
             index=current_app.extensions.get("search_index"),
             cache=current_app.extensions.get("anime_cache"),
+            keyword_results=current_app.extensions.get("keyword_results"),
         )

@@ -16,7 +16,10 @@ from app.services.ttl_cache import TtlCache
 ANIME_FIELDS = ("anime_id", "name", "genre", "type", "episodes", "rating", "members")
 SUMMARY_FIELDS = ("anime_id", "name", "genre", "type")
 ASCENDING_BY_DEFAULT = frozenset({"name"})
-GENRES_CACHE_SECONDS = 300.0
+# The genre list and the total of each genre filter are kept this long per worker: both cost a
+# scan of the catalogue, which changes only when it is imported.
+CATALOGUE_CACHE_SECONDS = 300.0
+TOTALS_CACHE_SIZE = 1024
 GENRES_KEY = "genres"
 
 
@@ -62,16 +65,28 @@ def list_anime(
     genres: Sequence[str] = (),
     sort: str = "rating",
     order: str | None = None,
+    totals: TtlCache[tuple[str, ...], int] | None = None,
 ) -> dict[str, Any]:
-    """``{anime, total, page, pages}``; ``order`` defaults to desc, asc for ``name``."""
+    """``{anime, total, page, pages}``; ``order`` defaults to desc, asc for ``name``.
+
+    A page is one query ordered by an index. The total, when the page cannot tell it, is a count
+    over the catalogue (tens of ms on the embedded server): ``totals`` keeps it per genre filter.
+    """
     if order is None:
         order = "asc" if sort in ASCENDING_BY_DEFAULT else "desc"
     query = anime_db.genre_filter(genres)
+
+    def count() -> int:
+        if totals is None:
+            return anime_db.count_matching(db, query)
+        key = tuple(sorted({genre.casefold() for genre in genres}))
+        return totals.get(key, lambda: anime_db.count_matching(db, query))
+
     documents, total = fetch_page(
         lambda skip, size: anime_db.find_page(
             db, query, sort_field=sort, descending=order == "desc", skip=skip, limit=size
         ),
-        lambda: anime_db.count_matching(db, query),
+        count,
         page,
         limit,
     )

@@ -53,6 +53,17 @@ def test_keyword_search_text_then_partial_words(catalogue) -> None:
     assert sorted(row["anime_id"] for row in shounen) == [20, 1735]
 
 
+def test_several_genres_are_one_inline_regex_matching_whole_genres(catalogue) -> None:
+    query = anime_db.genre_filter(["action", "SHOUNEN"])
+    assert list(query) == ["genre"] and list(query["genre"]) == ["$regex"]  # no $and, no $options
+    assert anime_db.count_matching(catalogue, query) == 3
+    comedy_shounen = anime_db.genre_filter(["Comedy", "Shounen"])  # not Gravitation's Shounen Ai
+    page = anime_db.find_page(
+        catalogue, comedy_shounen, sort_field="anime_id", descending=False, skip=0, limit=10
+    )
+    assert [doc["anime_id"] for doc in page] == [20, 21]
+
+
 def test_genre_filter_sort_and_count(catalogue) -> None:
     query = anime_db.genre_filter(["shounen"])
     assert anime_db.count_matching(catalogue, query) == 3

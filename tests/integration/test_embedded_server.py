@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from pymongo import MongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo import TEXT, MongoClient
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app import create_app
 from app.config import TestingConfig
-from app.db.common import count, server_time
+from app.db.common import count, on_embedded_server, server_time
 from app.db.embedded import ensure_embedded_server, stop_embedded_server
 from app.db.indexes import ensure_indexes
 from app.db.users import mark_ratings_changed
@@ -66,3 +66,17 @@ def test_server_time_is_the_clock_that_current_date_stamps(real_db) -> None:
     after = server_time(real_db)
     assert before is not None and after is not None and before.tzinfo is not None
     assert before <= stamp <= after
+
+
+def test_text_index_is_created_on_an_empty_database(real_db) -> None:
+    ensure_indexes(real_db)
+    real_db.anime.insert_one({"anime_id": 1, "name": "Cowboy Bebop"})
+    ensure_indexes(real_db)  # again, now that the collection has documents
+    if on_embedded_server(real_db):
+        # nx-27017 lists no text index but refuses to create one that is already there.
+        with pytest.raises(OperationFailure):
+            real_db.anime.create_index([("name", TEXT)], name="name_text")
+    else:
+        assert "name_text" in real_db.anime.index_information()
+    found = real_db.anime.find_one({"$text": {"$search": "bebop"}})
+    assert found is not None and found["anime_id"] == 1

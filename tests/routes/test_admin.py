@@ -106,7 +106,7 @@ def test_unknown_model_message_lists_the_valid_names(client, admin, launcher) ->
     assert "must be one of: user_based, item_based, ncf, hybrid" in response.get_json()["error"]
 
 
-def test_wait_answers_the_seed_body_when_the_job_succeeds(client, app, admin, db) -> None:
+def test_wait_answers_status_and_results_when_the_job_succeeds(client, app, admin, db) -> None:
     def train(**kwargs: Any) -> dict[str, Any]:
         kwargs["progress"]("training ncf", 0.5)
         return {"version": "v9", "results": {"ncf": {"rmse": 1.1, "mae": 0.8}}}

@@ -110,3 +110,25 @@ def test_fetch_page_counts_only_when_the_page_cannot_tell(
 
     found, total = fetch_page(lambda skip, size: items[skip : skip + size], count, page, limit)
     assert (found, total, bool(calls)) == (expected_items, expected_total, counted)
+
+
+def test_a_genre_filters_total_is_counted_once_per_cache(db, sample_anime, monkeypatch) -> None:
+    counted: list[dict] = []
+    original = anime_service.anime_db.count_matching
+
+    def counting(db_, query):
+        counted.append(query)
+        return original(db_, query)
+
+    monkeypatch.setattr(anime_service.anime_db, "count_matching", counting)
+    totals: TtlCache = TtlCache(60, maxsize=10)
+    for genres in (
+        ["Action"],
+        ["action"],
+        ["Action"],
+        ["Shounen", "Action"],
+        ["action", "shounen"],
+    ):
+        answer = anime_service.list_anime(db=db, page=1, limit=1, genres=genres, totals=totals)
+        assert answer["total"] == (4 if len(genres) == 1 else 2)
+    assert len(counted) == 2  # once per filter, whatever the case or order of its genres

@@ -7,6 +7,7 @@ import pytest
 from app.db import anime as anime_db
 from app.errors import ServiceUnavailable
 from app.services import search_service
+from app.services.ttl_cache import TtlCache
 
 
 @pytest.fixture
@@ -104,3 +105,27 @@ def test_genres_filter_the_text_matches(catalogue, monkeypatch) -> None:
         1735,
         20,
     ]
+
+
+def test_keyword_results_are_kept_per_query_genres_and_limit(catalogue, monkeypatch) -> None:
+    scans: list[str] = []
+    original = anime_db.find_by_name_containing
+
+    def counting(db, text, *args, **kwargs):
+        scans.append(text)
+        return original(db, text, *args, **kwargs)
+
+    monkeypatch.setattr(anime_db, "find_by_name_containing", counting)
+    results: TtlCache = TtlCache(60, maxsize=10)
+
+    def search(query: str, genres: tuple[str, ...] = (), limit: int = 10) -> list[int]:
+        answer = search_service.search_anime(
+            query, search_type="keyword", limit=limit, genres=genres, db=catalogue, index=None,
+            keyword_results=results,
+        )  # fmt: skip
+        return ids(answer["results"])
+
+    assert search("narut") == search("NARUT") == [20, 1735, 28755]
+    assert search("narut", ("shounen",)) == search("narut", ("Shounen",)) == [20, 1735]
+    assert search("narut", limit=1) == [20]
+    assert scans == ["narut", "narut", "narut"]  # one scan per query, genres and limit
