@@ -18,9 +18,9 @@ from app.db import list_entries as list_db
 from app.db import users as users_db
 from app.db import watch_history as history_db
 from app.errors import Conflict, NotFound
-from app.schemas.common import fetch_page, paginated
 from app.services.anime_service import require_anime, summaries_for
 from app.services.history_service import status_entry, utc_now
+from app.services.pagination import fetch_page, paginated
 
 # A set_status retries its insert when a concurrent delete removed the entry it meant to change.
 SET_ATTEMPTS = 3
