@@ -42,9 +42,9 @@ def user_based_predictions(
             if v == u:
                 continue
             sim, n = pearson_corated(ratings[u], ratings[v], means[u], means[v])
-            if n < max(model.min_support, 1):
+            if n < max(model.config.min_support, 1):
                 continue
-            sim *= n / (n + model.shrinkage) if model.shrinkage > 0 else 1.0
+            sim *= n / (n + model.config.shrinkage) if model.config.shrinkage > 0 else 1.0
             if sim > 0:
                 sims.append((sim, v))
         sims.sort(key=lambda t: -t[0])

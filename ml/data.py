@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,11 @@ import scipy.sparse as sp
 from ml.exceptions import DataError
 
 RATING_COLUMNS = ("user_id", "anime_id", "rating")
+#: The rating value of a watched-but-not-rated row (the anime dataset's convention).
+WATCHED = -1
+#: List statuses that count as interactions, like a watched entry; a title with another status
+#: (dropped, not interested) is only left out of the user's recommendations.
+INTERACTION_STATUSES = ("watching", "completed", "on_hold", "plan_to_watch")
 
 
 def _to_python(value: Any) -> Any:
@@ -93,9 +99,31 @@ class Vocabulary:
         return cls(raw_ids)
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What a training run learns from, as read from a source.
+
+    ``ratings``: user_id, anime_id, rating (-1: watched, not rated); ``excluded``: user_id,
+    anime_id pairs the precomputed lists leave out (None: none); ``read_at``: when the source
+    was read, on the clock that stamps the users' changes (None: unknown).
+    """
+
+    ratings: pd.DataFrame
+    excluded: pd.DataFrame | None = None
+    read_at: datetime | None = None
+
+
+def _no_pairs() -> np.ndarray:
+    return np.empty(0, dtype=np.int32)
+
+
 @dataclass
 class RatingsData:
-    """Explicit ratings as index arrays plus the vocabularies and the rating scale."""
+    """Explicit ratings as index arrays plus the vocabularies and the rating scale.
+
+    ``watched_*`` are the (user, item) pairs watched but not rated (rating -1 in the input): they
+    are interactions for ranking, never ratings. The vocabularies cover both.
+    """
 
     users: Vocabulary
     items: Vocabulary
@@ -104,10 +132,13 @@ class RatingsData:
     rating: np.ndarray
     rating_min: float
     rating_max: float
+    watched_user_idx: np.ndarray = field(default_factory=_no_pairs)
+    watched_item_idx: np.ndarray = field(default_factory=_no_pairs)
     #: (indptr, indices, order of the ratings) of the users x items CSR, built on first use.
     _csr_layout: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    _interactions: sp.csr_matrix | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dataframe(
@@ -118,12 +149,16 @@ class RatingsData:
     ) -> RatingsData:
         """Build from a DataFrame with user_id, anime_id, rating (last duplicate pair wins).
 
-        The rating scale is taken from the data unless rating_scale is given.
+        Rows with a negative rating (-1: watched, not rated) become watched pairs, except where
+        the same pair has a rating. The rating scale is taken from the explicit ratings unless
+        rating_scale is given.
         """
         missing = [c for c in RATING_COLUMNS if c not in df.columns]
         if missing:
             raise DataError(f"ratings are missing columns: {', '.join(missing)}")
         frame = df.loc[:, list(RATING_COLUMNS)].dropna()
+        explicit = frame["rating"].to_numpy() >= 0
+        watched, frame = frame.loc[~explicit], frame.loc[explicit]
         if frame.empty:
             raise DataError("no ratings to learn from")
         user_codes, user_uniques = pd.factorize(frame["user_id"], sort=False)
@@ -137,14 +172,22 @@ class RatingsData:
         low, high = rating_scale or (float(rating.min()), float(rating.max()))
         if high <= low:
             high = low + 1.0
+        users, items = np.asarray(user_uniques), np.asarray(item_uniques)
+        watched_users, watched_items = _watched_pairs(watched, frame)
+        if len(watched_users):
+            users = pd.unique(np.concatenate([users, watched_users.to_numpy()]))
+            items = pd.unique(np.concatenate([items, watched_items.to_numpy()]))
+        user_vocab, item_vocab = Vocabulary(np.asarray(users)), Vocabulary(np.asarray(items))
         return cls(
-            users=Vocabulary(np.asarray(user_uniques)),
-            items=Vocabulary(np.asarray(item_uniques)),
+            users=user_vocab,
+            items=item_vocab,
             user_idx=user_codes.astype(np.int32),
             item_idx=item_codes.astype(np.int32),
             rating=rating,
             rating_min=float(low),
             rating_max=float(high),
+            watched_user_idx=user_vocab.indices_of(watched_users.to_numpy()).astype(np.int32),
+            watched_item_idx=item_vocab.indices_of(watched_items.to_numpy()).astype(np.int32),
         )
 
     @property
@@ -177,6 +220,37 @@ class RatingsData:
         indptr, indices, order = self._csr_layout
         return sp.csr_matrix((data[order], indices.copy(), indptr.copy()), shape=shape)
 
+    @property
+    def n_watched(self) -> int:
+        return len(self.watched_user_idx)
+
+    def interactions(self) -> sp.csr_matrix:
+        """Users x items binary CSR (float32) of every rated or watched pair, built once."""
+        if self._interactions is None:
+            rows = np.concatenate([self.user_idx, self.watched_user_idx])
+            cols = np.concatenate([self.item_idx, self.watched_item_idx])
+            matrix = sp.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                shape=(self.n_users, self.n_items),
+            )
+            matrix.sum_duplicates()
+            matrix.data[:] = 1.0
+            self._interactions = matrix
+        return self._interactions
+
+    def to_frame(self) -> pd.DataFrame:
+        """Back to a (user_id, anime_id, rating) DataFrame with raw ids; watched rows rated -1."""
+        users = np.concatenate([self.user_idx, self.watched_user_idx])
+        items = np.concatenate([self.item_idx, self.watched_item_idx])
+        watched = np.full(self.n_watched, WATCHED, dtype=np.float32)
+        return pd.DataFrame(
+            {
+                "user_id": self.users.raw[users],
+                "anime_id": self.items.raw[items],
+                "rating": np.concatenate([self.rating, watched]),
+            }
+        )
+
     def user_counts(self) -> np.ndarray:
         """Number of ratings per user index."""
         return np.bincount(self.user_idx, minlength=self.n_users)
@@ -194,9 +268,22 @@ class RatingsData:
         """Counts and scale, JSON-serialisable (for manifests and reports)."""
         return {
             "n_ratings": self.n_ratings,
+            "n_watched": self.n_watched,
             "n_users": self.n_users,
             "n_items": self.n_items,
             "rating_min": self.rating_min,
             "rating_max": self.rating_max,
             "global_mean": self.global_mean,
         }
+
+
+def _watched_pairs(watched: pd.DataFrame, rated: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(user ids, anime ids) of the watched rows whose pair has no rating, without repeats."""
+    if watched.empty:
+        empty = pd.Series([], dtype=object)
+        return empty, empty
+    pairs = watched.loc[:, ["user_id", "anime_id"]].drop_duplicates()
+    keys = pd.MultiIndex.from_frame(pairs)
+    rated_keys = pd.MultiIndex.from_frame(rated.loc[:, ["user_id", "anime_id"]])
+    pairs = pairs.loc[~keys.isin(rated_keys)]
+    return pairs["user_id"], pairs["anime_id"]

@@ -35,7 +35,7 @@ def fit_models(ratings: pd.DataFrame) -> dict[str, Any]:
     ncf = NeuralCF(embedding_dim=4, hidden_layers=[8], epochs=2, batch_size=64).fit(ratings)
     hybrid = HybridWeightedCF(
         user_based_model=user_based, item_based_model=item_based, ncf_model=ncf, refit=False,
-        fit_weights=False,
+        fit_weights=False, tune_ranking=False,
     ).fit(ratings)  # fmt: skip
     return {"user_based": user_based, "item_based": item_based, "ncf": ncf, "hybrid": hybrid}
 

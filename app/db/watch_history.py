@@ -34,6 +34,12 @@ def find_watched_pairs(
     return pairs
 
 
+def watched_by_user(db: Database, user_id: ObjectId) -> set[int]:
+    """anime_id of every watched-not-rated entry of one user, in one indexed query."""
+    query = {**indexed_id_filter(db, "user_id", user_id), "action": WATCHED}
+    return {int(doc["anime_id"]) for doc in db.watch_history.find(query, {"_id": 0, "anime_id": 1})}
+
+
 def insert_many(db: Database, entries: list[dict[str, Any]]) -> int:
     """Insert history entries in one batch; return how many were inserted."""
     if not entries:

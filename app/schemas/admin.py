@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas.anime import GenreCountSchema
 from app.schemas.common import UtcDateTime
-from app.services.recommendation_service import VALID_MODELS
+from ml.models import SERVED_MODELS
 
 # The longest a request may wait for a training job: well below the web server's worker timeout
 # (gunicorn.conf.py), so the request ends with a JSON answer before the worker would be killed.
@@ -19,10 +19,10 @@ class TrainRequestSchema(Schema):
     models = fields.List(
         fields.String(
             validate=validate.OneOf(
-                VALID_MODELS, error=f"must be one of: {', '.join(VALID_MODELS)}"
+                SERVED_MODELS, error=f"must be one of: {', '.join(SERVED_MODELS)}"
             )
         ),
-        load_default=lambda: list(VALID_MODELS),
+        load_default=lambda: list(SERVED_MODELS),
         validate=validate.Length(min=1),
     )
     test_size = fields.Float(load_default=0.2, validate=validate.Range(min=0.05, max=0.5))
@@ -70,6 +70,13 @@ class MetricsSchema(Schema):
     metrics = fields.Dict(
         keys=fields.String(), values=fields.Dict(), required=True,
         metadata={"description": "model -> its newest metrics (rmse, mae, precision_at_k...)"},
+    )  # fmt: skip
+    references = fields.Dict(
+        keys=fields.String(), values=fields.Dict(), required=True,
+        metadata={
+            "description": "baseline, popularity (most rated) and EASE^R, trained and evaluated "
+            "on the same split in every run: what the models' figures stand beside"
+        },
     )  # fmt: skip
     last_trained = UtcDateTime(allow_none=True)
     history = fields.List(fields.Dict(), required=True)

@@ -13,9 +13,9 @@ from app.db import ratings as ratings_db
 from app.db import training_jobs as jobs_db
 from app.db import users as users_db
 from app.services.model_registry import ModelRegistry
-from app.services.recommendation_service import VALID_MODELS
 from app.services.training_jobs import public as public_job
 from app.services.ttl_cache import TtlCache
+from ml.models import REFERENCE_MODELS, SERVED_MODELS
 
 TOP_GENRES = 10
 MOST_RATED = 10
@@ -64,11 +64,14 @@ def _metric_document(doc: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def get_metrics(*, db: Database, registry: ModelRegistry) -> dict[str, Any]:
-    """Latest metrics per model, the history of runs and jobs, and what this worker serves."""
-    latest = {name: metrics_db.latest_for(db, name) for name in VALID_MODELS}
+    """Latest metrics per served model and per reference (baseline, popularity, EASE^R: the
+    same run's split), the history of runs and jobs, and what this worker serves."""
+    latest = {name: metrics_db.latest_for(db, name) for name in SERVED_MODELS}
+    references = {name: metrics_db.latest_for(db, name) for name in REFERENCE_MODELS}
     trained = [doc["trained_at"] for doc in latest.values() if doc and doc.get("trained_at")]
     return {
         "metrics": {name: _metric_document(doc) for name, doc in latest.items()},
+        "references": {name: _metric_document(doc) for name, doc in references.items()},
         "last_trained": max(trained) if trained else None,
         "history": [_metric_document(doc) for doc in metrics_db.recent(db, HISTORY_LIMIT)],
         "jobs": [public_job(job) for job in jobs_db.recent(db)],

@@ -10,7 +10,6 @@ is recorded in ``status()`` and leaves the last good version serving.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -21,37 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from app.db.common import as_utc
+from ml.training.persistence import MANIFEST_FILE, read_manifest
+from ml.training.top_n import USERS_FILE, TopN, load_top_n, top_n_dir
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FILE = "manifest.json"
-TOP_N_DIR = "serving"
-TOP_N_USERS = "users.npy"
-TOP_N_META = "meta.json"
 CHECK_INTERVAL_SECONDS = 2.0
 
 Loader = Callable[[Path, str, dict[str, Any]], Any]
-
-
-@dataclass(frozen=True)
-class TopN:
-    """Precomputed best-first (anime_id, predicted rating) lists of every training user."""
-
-    user_rows: Mapping[str, int]
-    items: np.ndarray  # (n_users, k) anime ids, -1 where a user has fewer than k
-    scores: np.ndarray  # (n_users, k) float32
-    #: The lists leave out every rating the database held at this time (None: only the
-    #: ratings the model was fitted on).
-    ratings_as_of: datetime | None = None
-
-    def for_user(self, user_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        row = self.user_rows.get(user_id)
-        if row is None:
-            return None
-        return self.items[row], self.scores[row]
 
 
 @dataclass(frozen=True)
@@ -76,58 +52,17 @@ def default_loader(models_dir: Path, name: str, manifest: dict[str, Any]) -> Any
     return load_model(models_dir, name, manifest)
 
 
-def read_manifest(models_dir: Path) -> dict[str, Any] | None:
-    """The manifest, or None when there is none (it is replaced atomically, never half-written)."""
-    try:
-        manifest = json.loads((models_dir / MANIFEST_FILE).read_text())
-    except FileNotFoundError:
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
-def top_n_dir(models_dir: Path, version: str) -> Path:
-    return models_dir / "versions" / version / TOP_N_DIR
-
-
-def read_top_n_as_of(directory: Path) -> datetime | None:
-    """The ratings snapshot time the lists in ``directory`` exclude (``meta.json``), if any."""
-    try:
-        meta = json.loads((directory / TOP_N_META).read_text())
-    except FileNotFoundError:
-        return None
-    value = meta.get("ratings_as_of") if isinstance(meta, dict) else None
-    if not isinstance(value, str):
-        return None
-    return as_utc(datetime.fromisoformat(value))
-
-
-def load_top_n(directory: Path, names: list[str]) -> dict[str, TopN]:
-    """Memory-mapped top-N arrays (shared between workers by the page cache) for ``names``."""
-    if not (directory / TOP_N_USERS).exists():
-        return {}
-    users = np.load(directory / TOP_N_USERS, allow_pickle=False)
-    rows = {str(user): row for row, user in enumerate(users.tolist())}
-    as_of = read_top_n_as_of(directory)
-    found: dict[str, TopN] = {}
-    for name in names:
-        items_path, scores_path = directory / f"{name}.items.npy", directory / f"{name}.scores.npy"
-        if items_path.exists() and scores_path.exists():
-            found[name] = TopN(
-                rows,
-                np.load(items_path, mmap_mode="r", allow_pickle=False),
-                np.load(scores_path, mmap_mode="r", allow_pickle=False),
-                as_of,
-            )
-    return found
-
-
 def _shared_component(hybrid: Any, entries: Mapping[str, Any], name: str) -> Any | None:
-    """The hybrid's own copy of ``name`` when both were saved by the same run."""
+    """The hybrid's own copy of ``name`` when both were saved by the same run with the same
+    settings (the hybrid may have given a component another damping)."""
     if hybrid is None or name == "hybrid":
         return None
     version = entries[name].get("version")
     same_run = version is not None and version == entries.get("hybrid", {}).get("version")
-    return getattr(hybrid, "components", {}).get(name) if same_run else None
+    component = getattr(hybrid, "components", {}).get(name) if same_run else None
+    if component is None or component.get_params() != entries[name].get("params"):
+        return None
+    return component
 
 
 class ModelRegistry:
@@ -209,7 +144,7 @@ class ModelRegistry:
         """The training job writes top-N lists after the models: pick them up when they appear."""
         if snapshot.top_n or not snapshot.version:
             return False
-        return (top_n_dir(self.models_dir, snapshot.version) / TOP_N_USERS).exists()
+        return (top_n_dir(self.models_dir, snapshot.version) / USERS_FILE).exists()
 
     def _start_load(self, manifest: dict[str, Any]) -> None:
         self._loading = str(manifest.get("version"))

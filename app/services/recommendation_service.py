@@ -1,34 +1,43 @@
 """Recommendations and rating predictions from the registry's current model version.
 
-Who answers, in order: the requested model when it knows the user (its precomputed top-N list
-when the training job saved one, else scored now); item-based fold-in from the user's current
-ratings when the models never saw the user; popular well-rated anime when the user has no
-ratings yet. ``model_used`` always names what answered. Anything rated since training is left out.
-
-A known user whose ratings have not changed since the snapshot the precomputed lists exclude
-(the ``ratings_changed_at`` stamp on the user, older than the lists' ``ratings_as_of``) is
-answered from the list alone: one query on the user, none on the ratings. Anyone else's ratings
-are read, once.
+Who answers: the requested model, from its precomputed list when the user is a training user
+whose ratings, watched titles and list have not changed since the snapshot the lists exclude
+(the user's ``ratings_changed_at`` stamp, older than the lists' ``ratings_as_of``: one query on
+the user, none on the rest); otherwise from the user's current ratings, watched titles and list,
+read once and folded into the model (``Recommender.recommend_for_ratings``), so each new rating
+counts at once, for users the models know and for new ones. Users with nothing to go on get
+popular well-rated anime (``model_used``: popularity). Nothing the user rated, watched or put on
+their list is ever recommended. Each item says ``because`` of which of the user's own titles
+(models with item-item contributions; an empty list where a model cannot say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from bson import ObjectId
 from pymongo.database import Database
 
 from app.db import anime as anime_db
+from app.db import list_entries as list_db
 from app.db import ratings as ratings_db
+from app.db import watch_history as history_db
 from app.errors import BadRequest
 from app.services import user_lookup
-from app.services.model_registry import ModelRegistry, ModelSet, TopN
+from app.services.model_registry import ModelRegistry, ModelSet
 from app.services.similar_service import get_similar_anime
 from app.services.ttl_cache import TtlCache
+from ml.data import INTERACTION_STATUSES
+from ml.models import DEFAULT_MODEL, SERVED_MODELS
+from ml.training.top_n import TopN
 
 __all__ = [
+    "DEFAULT_MODEL",
+    "SERVED_MODELS",
     "batch_predict",
     "check_model_name",
     "get_recommendations",
@@ -36,14 +45,12 @@ __all__ = [
     "predict_rating",
 ]
 
-VALID_MODELS = ("user_based", "item_based", "ncf", "hybrid")
-DEFAULT_MODEL = "hybrid"
-FOLD_IN_MODEL = "item_based"
-FOLD_IN = "item_based_foldin"
 POPULARITY = "popularity"
 POPULAR_MIN_MEMBERS = 10_000
 MAX_N = 100
 MAX_CACHED_ANIME = 50_000  # the whole catalogue (12,294 anime in the Kaggle dataset) fits
+
+Scored = list[tuple[int, float, list[int]]]
 
 
 class AnimeCache:
@@ -82,60 +89,112 @@ class AnimeCache:
 
 
 def check_model_name(model: str) -> str:
-    if model not in VALID_MODELS:
-        raise BadRequest(f"unknown model {model!r}; valid models: {', '.join(VALID_MODELS)}")
+    if model not in SERVED_MODELS:
+        raise BadRequest(f"unknown model {model!r}; valid models: {', '.join(SERVED_MODELS)}")
     return model
 
 
 def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetime | None]:
-    """(user ObjectId, when its ratings last changed if stamped); BadRequest or NotFound."""
+    """(user ObjectId, when its ratings or list last changed if stamped); BadRequest or
+    NotFound."""
     return user_lookup.ratings_marker(user_id, db=db)
 
 
+@dataclass(frozen=True)
+class UserState:
+    """What a user has done now: ratings, titles watched (or listed as watching, completed, on
+    hold, planned) and every anime never to recommend (all of those and the rest of the list)."""
+
+    ratings: dict[int, float]
+    watched: set[int]
+    hidden: set[int]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.ratings and not self.watched
+
+    def seen(self) -> list[int]:
+        return sorted(set(self.ratings) | self.watched)
+
+
+def read_user_state(db: Database, user: ObjectId) -> UserState:
+    """The user's ratings, watched entries and list, three indexed queries."""
+    ratings = ratings_db.rating_map_for_user(db, user)
+    statuses = list_db.status_map_for_user(db, user)
+    listed = {anime for anime, status in statuses.items() if status in INTERACTION_STATUSES}
+    watched = history_db.watched_by_user(db, user) | listed
+    return UserState(ratings, watched - set(ratings), set(ratings) | watched | set(statuses))
+
+
 def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:
-    """True when the list already leaves out everything the user has rated."""
+    """True when the list already leaves out everything the user has rated, watched or listed."""
     if top is None or top.ratings_as_of is None or changed_at is None:
         return False
     return changed_at < top.ratings_as_of
 
 
-def _from_top_n(
-    snapshot: ModelSet, model: str, user: str, n: int, rated: Mapping[int, float]
-) -> list[tuple[int, float]] | None:
-    """The precomputed list minus what the user rated since training, when it still holds n."""
-    top = snapshot.top_n.get(model)
-    found = top.for_user(user) if top is not None else None
+def _from_top_n(top: TopN, user: str, n: int) -> Scored | None:
+    """The first n entries of the user's precomputed list, when it has them."""
+    found = top.for_user(user)
     if found is None:
         return None
-    items, scores = found
-    picked: list[tuple[int, float]] = []
-    for anime_id, score in zip(items.tolist(), scores.tolist(), strict=True):
-        if anime_id >= 0 and anime_id not in rated:
-            picked.append((anime_id, score))
-            if len(picked) == n:
-                return picked
-    return None
+    items, ratings, because = found
+    picked: Scored = []
+    for position, anime_id in enumerate(items[:n].tolist()):
+        if anime_id < 0:
+            break
+        reasons = [] if because is None else [a for a in because[position].tolist() if a >= 0]
+        picked.append((anime_id, float(ratings[position]), reasons))
+    return picked if len(picked) == n else None
 
 
-def _popular(db: Database, cache: AnimeCache, n: int, rated: Mapping[int, float]) -> list:
-    docs = cache.popular(db, n + len(rated))
-    picked = [doc for doc in docs if int(doc["anime_id"]) not in rated][:n]
-    return [(int(doc["anime_id"]), float(doc.get("rating") or 0.0)) for doc in picked]
+def _folded_in(model: Any, user: str, n: int, state: UserState) -> Scored:
+    """The model's list from the user's current state, with reasons from their titles."""
+    pairs = model.recommend_for_ratings(
+        state.ratings,
+        n,
+        exclude=state.hidden,
+        watched=state.watched,
+        user_id=user if model.knows_user(user) else None,
+    )
+    items = model.items
+    seen = items.indices_of(state.seen())
+    recommended = items.indices_of([anime_id for anime_id, _ in pairs])
+    found = model.reasons(seen[seen >= 0], recommended)
+    scored: Scored = []
+    for position, (anime_id, rating) in enumerate(pairs):
+        reasons = [] if found is None else items.raws_of(found[position][found[position] >= 0])
+        scored.append((int(anime_id), float(rating), [int(a) for a in reasons]))
+    return scored
 
 
-def _recommend(
-    snapshot: ModelSet, model: str, user: str, n: int, rated: Mapping[int, float]
-) -> tuple[list[tuple[Any, float]], str] | None:
+def _popular(db: Database, cache: AnimeCache, n: int, hidden: set[int]) -> Scored:
+    docs = cache.popular(db, n + len(hidden))
+    picked = [doc for doc in docs if int(doc["anime_id"]) not in hidden][:n]
+    return [(int(doc["anime_id"]), float(doc.get("rating") or 0.0), []) for doc in picked]
+
+
+def _answer(
+    db: Database,
+    snapshot: ModelSet,
+    model: str,
+    oid: ObjectId,
+    changed_at: datetime | None,
+    n: int,
+    cache: AnimeCache,
+) -> tuple[Scored, str]:
+    """(recommendations with reasons, the model that answered)."""
+    user = str(oid)
     chosen = snapshot.get(model)
-    if chosen is not None and chosen.knows_user(user):
-        listed = _from_top_n(snapshot, model, user, n, rated)
+    top = snapshot.top_n.get(model)
+    if chosen is not None and top is not None and _unchanged_since(top, changed_at):
+        listed = _from_top_n(top, user, n)
         if listed is not None:
             return listed, model
-        return chosen.recommend(user, n, exclude=list(rated)), model
-    fold_in = snapshot.get(FOLD_IN_MODEL)
-    if rated and fold_in is not None:
-        return fold_in.recommend_for_ratings(rated, n, exclude=list(rated)), FOLD_IN
-    return None
+    state = read_user_state(db, oid)
+    if chosen is not None and not state.is_empty:
+        return _folded_in(chosen, user, n, state), model
+    return _popular(db, cache, n, state.hidden), POPULARITY
 
 
 def get_recommendations(
@@ -147,32 +206,30 @@ def get_recommendations(
     registry: ModelRegistry,
     cache: AnimeCache,
 ) -> dict[str, Any]:
-    """``{user_id, recommendations: [{anime_id, predicted_rating, anime}], model_used, ...}``."""
+    """``{user_id, recommendations: [{anime_id, predicted_rating, anime, because}], model_used,
+    model_version}``."""
     check_model_name(model)
     oid, changed_at = _existing_user_marker(db, user_id)
     snapshot = registry.current()
-    user = str(oid)
-    listed = None
-    if _unchanged_since(snapshot.top_n.get(model), changed_at):
-        listed = _from_top_n(snapshot, model, user, n, {})
-    if listed is not None:
-        pairs, used = listed, model
-    else:
-        rated = ratings_db.rating_map_for_user(db, oid)
-        answer = _recommend(snapshot, model, user, n, rated)
-        pairs, used = answer if answer is not None else (_popular(db, cache, n, rated), POPULARITY)
-    details = cache.get_many(db, [int(anime_id) for anime_id, _ in pairs])
+    scored, used = _answer(db, snapshot, model, oid, changed_at, n, cache)
+    mentioned = {anime_id for anime_id, _, _ in scored}
+    mentioned.update(reason for _, _, reasons in scored for reason in reasons)
+    details = cache.get_many(db, mentioned)
     return {
         "user_id": str(oid),
         "model_used": used,
         "model_version": snapshot.version,
         "recommendations": [
             {
-                "anime_id": int(anime_id),
-                "predicted_rating": round(float(score), 4),
-                "anime": details.get(int(anime_id)),
+                "anime_id": anime_id,
+                "predicted_rating": round(rating, 4),
+                "anime": details.get(anime_id),
+                "because": [
+                    {"anime_id": reason, "name": details.get(reason, {}).get("name")}
+                    for reason in reasons
+                ],
             }
-            for anime_id, score in pairs
+            for anime_id, rating, reasons in scored
         ],
     }
 
@@ -186,23 +243,30 @@ def batch_predict(
     registry: ModelRegistry,
     cache: AnimeCache,
 ) -> dict[str, Any]:
-    """Predicted ratings of ``anime_ids`` for the user: ``{predictions: [...], model_used}``."""
+    """Predicted ratings of ``anime_ids`` for the user: ``{predictions: [...], model_used}``.
+
+    The model's own predictions for an unchanged training user; from the user's current
+    ratings (folded into the model) for anyone else, like the recommendations.
+    """
     check_model_name(model)
-    oid, _ = _existing_user_marker(db, user_id)
+    oid, changed_at = _existing_user_marker(db, user_id)
     snapshot = registry.current()
-    user = str(oid)
     chosen = snapshot.get(model)
-    if chosen is not None and chosen.knows_user(user):
-        values, used = chosen.predict_many([user] * len(anime_ids), anime_ids).tolist(), model
-    else:
-        rated = ratings_db.rating_map_for_user(db, oid)
-        fold_in = snapshot.get(FOLD_IN_MODEL)
-        if rated and fold_in is not None:
-            values, used = fold_in.predict_for_ratings(rated, anime_ids).tolist(), FOLD_IN
+    user = str(oid)
+    values: list[float | None]
+    if chosen is not None:
+        unchanged = _unchanged_since(snapshot.top_n.get(model), changed_at)
+        if unchanged and chosen.knows_user(user):
+            predicted = chosen.predict_many([user] * len(anime_ids), anime_ids)
         else:
-            docs = cache.get_many(db, anime_ids)
-            values = [docs.get(anime_id, {}).get("rating") for anime_id in anime_ids]
-            used = POPULARITY
+            ratings = ratings_db.rating_map_for_user(db, oid)
+            known = user if chosen.knows_user(user) else None
+            predicted = chosen.predict_for_ratings(ratings, anime_ids, user_id=known)
+        values, used = [float(value) for value in np.asarray(predicted)], model
+    else:
+        docs = cache.get_many(db, anime_ids)
+        values = [docs.get(anime_id, {}).get("rating") for anime_id in anime_ids]
+        used = POPULARITY
     return {
         "user_id": user,
         "model_used": used,

@@ -25,8 +25,8 @@ from app.db import training_jobs as jobs_db
 from app.db.common import as_utc
 from app.db.training_jobs import FAILED, FINISHED_STATUSES, QUEUED, SUCCESS
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable
-from app.services.recommendation_service import VALID_MODELS
 from app.services.user_lookup import parse_id
+from ml.models import SERVED_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,11 @@ def reap_dead_jobs(*, db: Database, stale_after: float) -> list[str]:
 
 
 def _check_models(models: list[str] | None) -> list[str]:
-    chosen = list(dict.fromkeys(models or VALID_MODELS))
-    unknown = [name for name in chosen if name not in VALID_MODELS]
+    chosen = list(dict.fromkeys(models or SERVED_MODELS))
+    unknown = [name for name in chosen if name not in SERVED_MODELS]
     if unknown:
         raise BadRequest(
-            f"unknown model(s) {', '.join(unknown)}; valid models: {', '.join(VALID_MODELS)}"
+            f"unknown model(s) {', '.join(unknown)}; valid models: {', '.join(SERVED_MODELS)}"
         )
     return chosen
 

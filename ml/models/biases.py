@@ -8,6 +8,9 @@ import numpy as np
 
 from ml.data import RatingsData
 
+#: Ridge of a folded-in user's bias (the baseline's reg_u default).
+FOLD_IN_REG_U = 15.0
+
 
 @dataclass
 class Biases:
@@ -24,6 +27,14 @@ class Biases:
         bu = np.where(u >= 0, self.bu[np.maximum(u, 0)], 0.0) if len(self.bu) else 0.0
         bi = np.where(i >= 0, self.bi[np.maximum(i, 0)], 0.0) if len(self.bi) else 0.0
         return np.asarray(self.mu + bu + bi, dtype=np.float64)
+
+    def fold_in_user(self, rated: np.ndarray, values: np.ndarray) -> float:
+        """b_u of a user known only by ratings ``values`` of item indices ``rated``:
+        sum_j (r_j - mu - b_j) / (FOLD_IN_REG_U + n), as in the baseline's ALS step."""
+        if not len(rated):
+            return 0.0
+        residual = np.asarray(values, dtype=np.float64) - self.mu - self.bi[rated]
+        return float(residual.sum() / (FOLD_IN_REG_U + len(rated)))
 
     def for_user(self, user_idx: int) -> np.ndarray:
         """Baseline estimate of every item for one user index (-1: unknown user)."""

@@ -1,9 +1,12 @@
-"""NeuralCF: the NeuMF network behind the Recommender contract (id mapping, fallback, persistence).
+"""NeuralCF: NeuMF behind the Recommender contract, with a rating head and a ranking head.
 
-The wrapper maps raw ids to indices (ml.data.Vocabulary, done by the base class), trains the
-network with ml.models.ncf.trainer (early stopping on a validation split carved out of the
-training ratings when none is given, best epoch restored) and scores in torch no_grad.
-Saved as neural_cf.pt (a state_dict, loaded with weights_only=True) + ncf_config.json.
+The rating head is NeuMF (GMF + MLP) on explicit ratings, trained by ml.models.ncf.trainer with
+early stopping on a validation split (carved out of the training ratings when none is given, best
+epoch restored): it makes ``predict``. The ranking head is GMF on interactions (rated or watched)
+with sampled negatives (He et al. 2017; ml.models.ncf.interactions), early-stopped on validation
+NDCG@10: it makes the interaction score of ``recommend``, times the like factor of the rating
+head's prediction (ml.models.ranking). Saved as neural_cf.pt and ncf_interactions.pt
+(state_dicts, loaded with weights_only=True) + ncf_config.json.
 """
 
 from __future__ import annotations
@@ -17,12 +20,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 
 from ml.data import RatingsData
 from ml.exceptions import DataError, NotFittedError
+from ml.metrics import relevance_threshold
 from ml.models.base import Recommender
+from ml.models.ncf.fold_in import fold_in_rating_rows, rate_items, starting_rows
 from ml.models.ncf.grid import GridScorer, factorable, matches_forward
+from ml.models.ncf.interactions import (
+    InteractionConfig,
+    InteractionGMF,
+    fold_in_user,
+    train_interactions,
+)
 from ml.models.ncf.net import NeuMF
 from ml.models.ncf.trainer import (
     Batch,
@@ -35,8 +47,11 @@ from ml.models.ncf.trainer import (
     tensors,
     torch_threads,
 )
+from ml.models.ranking import ValidationTargets, targets_from_pairs
+from ml.splits import holdout_mask
 
 WEIGHTS_FILE = "neural_cf.pt"
+INTERACTIONS_FILE = "ncf_interactions.pt"
 CONFIG_FILE = "ncf_config.json"
 SCORE_BATCH = 65_536
 #: Up to this many ratings, fitting tries every ``l2_grid`` value and, after early stopping on a
@@ -75,6 +90,29 @@ class NeuralCFConfig:
     #: After early stopping on a carve-out, retrain on every rating for the best epoch count;
     #: None: only up to SMALL_DATA_RATINGS ratings.
     refit: bool | None = None
+    #: Ranking head: GMF size, most epochs (early stopping on validation NDCG when a validation
+    #: set is given or carved), sampled negatives per interaction, Adam lr, L2 on touched rows.
+    rank_dim: int = 64
+    rank_epochs: int = 20
+    rank_negatives: int = 8
+    rank_lr: float = 2e-3
+    rank_l2: float = 1e-5
+    rank_batch_size: int = 1024
+    #: Like factor temperature of the ranking (fraction of the scale's span; None: off).
+    like_temperature: float | None = 0.1
+
+    def interaction_config(self) -> InteractionConfig:
+        """Training settings of the ranking head."""
+        return InteractionConfig(
+            dim=self.rank_dim,
+            epochs=self.rank_epochs,
+            batch_size=self.rank_batch_size,
+            lr=self.rank_lr,
+            negatives=self.rank_negatives,
+            l2=self.rank_l2,
+            seed=self.seed,
+            num_threads=self.num_threads,
+        )
 
     def trainer_config(self, rating_variance: float, span: float) -> TrainerConfig:
         """Trainer settings; ``l2`` is in units of the rating variance (the trainer's MSE is on
@@ -126,15 +164,34 @@ class NeuralCF(Recommender):
             if not hasattr(self.config, key):
                 raise TypeError(f"NeuralCF got an unexpected setting {key!r}")
             setattr(self.config, key, value)
+        self.like_temperature = self.config.like_temperature
         self.net: NeuMF | None = None
+        self.rank_net: InteractionGMF | None = None
         self.history: TrainHistory | None = None
+        self.rank_epochs_used = 0
         self.refitted = False
         self.l2_used = self.config.l2
         self.l2_scores: dict[float, float] = {}
         self.on_epoch: Callable[[EpochStats], None] | None = None
+        self._item_side: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def get_params(self) -> dict[str, Any]:
-        return asdict(self.config)
+        return asdict(replace(self.config, like_temperature=self.like_temperature))
+
+    def refit_params(self) -> dict[str, Any]:
+        """The chosen epochs (both heads), L2 and temperature, trained without a carve-out."""
+        epochs = self.history.best_epoch if self.history and self.history.best_epoch else None
+        chosen = replace(
+            self.config,
+            epochs=epochs or self.config.epochs,
+            rank_epochs=self.rank_epochs_used or self.config.rank_epochs,
+            l2=self.l2_used,
+            l2_grid=[],
+            validation_fraction=0.0,
+            refit=False,
+            like_temperature=self.like_temperature,
+        )
+        return asdict(chosen)
 
     # ----------------------------------------------------------------- training
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
@@ -159,6 +216,63 @@ class NeuralCF(Recommender):
         self.refitted = bool(validation is None and val is not None and refit)
         if self.refitted and self.history is not None and self.history.best_epoch:
             self._train(data, everything, None, self.l2_used, self.history.best_epoch, None)
+        self._fit_ranking_head(data, validation, refit)
+
+    def _fit_ranking_head(
+        self, data: RatingsData, validation: pd.DataFrame | None, refit: bool
+    ) -> None:
+        """GMF on every interaction, early-stopped on validation NDCG@10 (the given validation
+        set, else a per-user carve-out of the ratings, then retrained on all when ``refit``)."""
+        interactions = data.interactions().tocoo()
+        users, items = interactions.row.astype(np.int64), interactions.col.astype(np.int64)
+        config = self.config.interaction_config()
+        if validation is not None:
+            targets = self.validation_targets(validation)
+            self.rank_epochs_used = self._train_ranking(users, items, config, targets)
+            return
+        fraction = self.config.validation_fraction
+        if fraction <= 0:
+            self.rank_epochs_used = self._train_ranking(users, items, config, None)
+            return
+        held = holdout_mask(data.user_idx, fraction, self.config.seed)
+        threshold = relevance_threshold(self.rating_min, self.rating_max)
+        relevant = held & (data.rating >= threshold)
+        targets = targets_from_pairs(
+            data.user_idx[relevant], data.item_idx[relevant], data.n_items, self.config.seed
+        )
+        keep = _without_pairs(users, items, data.user_idx[held], data.item_idx[held], data.n_items)
+        seen = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (users[keep], items[keep])),
+            shape=(data.n_users, data.n_items),
+        )[targets.users]
+        best = self._train_ranking(users[keep], items[keep], config, targets, seen)
+        if refit and best:
+            self._train_ranking(users, items, replace(config, epochs=best), None)
+        self.rank_epochs_used = best
+
+    def _train_ranking(
+        self,
+        users: np.ndarray,
+        items: np.ndarray,
+        config: InteractionConfig,
+        targets: ValidationTargets | None,
+        seen: sp.csr_matrix | None = None,
+    ) -> int:
+        """A fresh ranking head trained on (users, items), early-stopped on ``targets`` (their
+        ``seen`` interactions left out of the lists); returns the epochs kept."""
+        torch.manual_seed(config.seed)
+        self.rank_net = InteractionGMF(len(self._check_fitted()[0]), len(self.items), config.dim)
+        self._item_side = None
+        validate = None
+        if targets is not None and len(targets):
+
+            def validate() -> float:
+                self._item_side = None
+                return self._validation_ndcg(targets, [None], seen)[None]
+
+        history = train_interactions(self.rank_net, users, items, config, validate)
+        self._item_side = None
+        return history.best_epoch
 
     def _fit_best_l2(
         self, data: RatingsData, train: Batch, val: Batch | None, grid: list[float]
@@ -277,6 +391,69 @@ class NeuralCF(Recommender):
                 out[rows] = grid(users).double().numpy()
         return out
 
+    # ----------------------------------------------------------------- ranking head
+    def _ranking_side(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(z = h * q per item, b per item, z^T z, p per user) of the ranking head, float64."""
+        if self.rank_net is None:
+            raise NotFittedError("NeuralCF is not fitted")
+        if self._item_side is None:
+            features, bias = self.rank_net.item_side()
+            self._item_side = (features, bias, features.T @ features, self.rank_net.user_vectors())
+        return self._item_side
+
+    def _interaction_scores(self, user_idx: np.ndarray) -> np.ndarray | None:
+        features, bias, _, vectors = self._ranking_side()
+        out = np.empty((len(user_idx), len(bias)))
+        for row, user in enumerate(np.asarray(user_idx).tolist()):
+            out[row] = _sigmoid(features @ vectors[user] + bias)
+        return out
+
+    def _fold_in_interaction_scores(
+        self, rows: sp.csr_matrix, user_idx: np.ndarray
+    ) -> np.ndarray | None:
+        features, bias, gram, vectors = self._ranking_side()
+        out = np.empty((rows.shape[0], len(bias)))
+        config = self.config
+        for row in range(rows.shape[0]):
+            user = int(user_idx[row])
+            vector = fold_in_user(
+                features,
+                bias,
+                gram,
+                rows[row].indices,
+                negatives=config.rank_negatives,
+                l2=config.rank_l2,
+                start=vectors[user] if user >= 0 else None,
+            )
+            out[row] = _sigmoid(features @ vector + bias)
+        return out
+
+    @torch.no_grad()
+    def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """The rating head's predictions of each user's candidates, one user at a time (the
+        same computation for one user and for a batch); NaN for unknown users."""
+        net = self._model()
+        net.eval()
+        out = np.full(candidates.shape, np.nan)
+        with torch_threads(self.config.num_threads):
+            for row, user in enumerate(np.asarray(user_idx).tolist()):
+                valid = candidates[row] >= 0
+                if user < 0 or not valid.any():
+                    continue
+                items = torch.from_numpy(candidates[row][valid].astype(np.int64))
+                users = torch.full((len(items),), user, dtype=torch.int64)
+                out[row, valid] = net(users, items).double().numpy()
+        return out
+
+    def _fold_in_ratings(
+        self, rated: np.ndarray, values: np.ndarray, user_idx: int
+    ) -> np.ndarray | None:
+        net = self._model()
+        with torch_threads(self.config.num_threads):
+            start = starting_rows(net, user_idx)
+            rows = fold_in_rating_rows(net, rated, values, start, self.l2_used or self.config.l2)
+            return rate_items(net, rows, np.arange(len(self.items)))
+
     def training_summary(self) -> dict[str, Any]:
         """Best epoch, epochs run, validation RMSE and parameter count (for manifests)."""
         history, net = self.history, self._model()
@@ -298,11 +475,15 @@ class NeuralCF(Recommender):
     # ----------------------------------------------------------------- persistence
     def _save_state(self, path: Path) -> None:
         net = self._model()
+        if self.rank_net is None:
+            raise NotFittedError("NeuralCF is not fitted")
         torch.save(net.state_dict(), path / WEIGHTS_FILE)
+        torch.save(self.rank_net.state_dict(), path / INTERACTIONS_FILE)
         state = {
             "n_users": net.gmf_user.num_embeddings,
             "n_items": net.gmf_item.num_embeddings,
             "output": net.output,
+            "rank_epochs": self.rank_epochs_used,
             "training": self.training_summary(),
         }
         (path / CONFIG_FILE).write_text(json.dumps(state, indent=2))
@@ -315,6 +496,14 @@ class NeuralCF(Recommender):
         net.load_state_dict(weights)
         net.eval()
         self.net = net
+        rank_net = InteractionGMF(
+            int(state["n_users"]), int(state["n_items"]), self.config.rank_dim
+        )
+        rank_weights = torch.load(path / INTERACTIONS_FILE, map_location="cpu", weights_only=True)
+        rank_net.load_state_dict(rank_weights)
+        rank_net.eval()
+        self.rank_net, self._item_side = rank_net, None
+        self.rank_epochs_used = int(state.get("rank_epochs", 0))
         training = state.get("training", {})
         self.refitted = bool(training.get("refitted_on_all", False))
         self.l2_used = float(training.get("l2", self.config.l2))
@@ -325,3 +514,16 @@ class NeuralCF(Recommender):
                 best_epoch=int(training.get("best_epoch", 0)),
                 stopped_early=bool(training.get("stopped_early", False)),
             )
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def _without_pairs(
+    users: np.ndarray, items: np.ndarray, drop_users: np.ndarray, drop_items: np.ndarray, n: int
+) -> np.ndarray:
+    """True for the (users, items) pairs not among the dropped pairs."""
+    keys = users.astype(np.int64) * n + items
+    dropped = drop_users.astype(np.int64) * n + drop_items
+    return ~np.isin(keys, dropped)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
@@ -17,11 +17,8 @@ STATE_FILE = "popularity.npz"
 
 
 class PopularityRecommender(Recommender):
-    """Predicts the damped item mean (sum r + damping * mu) / (n + damping) for everyone.
-
-    recommend() ranks by number of ratings (popularity), not by the predicted rating, and
-    reports each item's damped mean as its score.
-    """
+    """Ranks by number of ratings (most rated first, for everyone) and predicts the damped item
+    mean (sum r + damping * mu) / (n + damping) as each item's rating."""
 
     name = "popularity"
     answers_unknown = True
@@ -54,18 +51,17 @@ class PopularityRecommender(Recommender):
     def _score_user(self, user_idx: int) -> np.ndarray:
         return self._state()[1].copy()
 
-    def recommend(
-        self, user_id: Any, n: int = 10, exclude: Iterable[Any] | None = None
-    ) -> list[tuple[Any, float]]:
-        """The n most-rated items the user has not rated, with their damped mean rating."""
-        counts, scores = self._state()
-        order = np.argsort(-counts, kind="stable")
-        ranking = np.empty(len(order))
-        ranking[order] = -np.arange(len(order), dtype=np.float64)
-        picked = self._top_n(ranking, self.rated_indices(user_id), n, exclude)
-        idx = self.items.indices_of([anime_id for anime_id, _ in picked])
-        clipped = np.clip(scores[idx], self.rating_min, self.rating_max)
-        return [(a, float(s)) for (a, _), s in zip(picked, clipped, strict=True)]
+    def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
+        return np.tile(self._state()[1], (len(user_idx), 1))
+
+    def _fold_in_interaction_scores(
+        self, rows: sp.csr_matrix, user_idx: np.ndarray
+    ) -> np.ndarray | None:
+        counts = self._state()[0].astype(np.float64)
+        return np.tile(counts, (rows.shape[0], 1))
+
+    def _tune_ranking(self, targets: Any) -> None:
+        """Nothing to choose: popularity is the same chart for everyone."""
 
     def _save_state(self, path: Path) -> None:
         counts, scores = self._state()

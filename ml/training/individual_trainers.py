@@ -2,23 +2,26 @@
 
 A trainer takes a ``TrainContext`` (the fit part of the training split, the validation part
 carved out of it, the run's options, the models already trained in this run and a callback for
-its own progress in [0, 1]) and returns a fitted model. Every model is fitted on the same fit
-part; the validation part drives NCF's early stopping and the hybrid's blend weights, so the
-hybrid can reuse the components trained in the same run without having seen its validation data.
-``train_models`` (ml.training.pipeline) is the entry point that runs them.
+its own progress in [0, 1]) and returns a model fitted on the fit part whose choices were made
+on the validation part. ``refit`` then repeats those choices on every training row. Every model
+sees the same fit part, so the hybrid reuses the components trained in the same run without
+having seen its validation data. ``train_models`` (ml.training.pipeline) runs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ml.exceptions import UnknownModelError
 from ml.models import (
+    EASE,
+    MODEL_CLASSES,
+    REFERENCE_MODELS,
+    TRAINING_ORDER,
     BaselinePredictor,
     HybridWeightedCF,
     ItemBasedCF,
@@ -30,7 +33,8 @@ from ml.models import (
 from ml.models.ncf.trainer import EpochStats
 
 ProgressFn = Callable[[str, float], None]
-HYBRID_COMPONENTS = ("user_based", "item_based", "ncf")
+#: The hybrid's components, trained in the same run before it.
+HYBRID_COMPONENTS = ("user_based", "item_based", "ncf", "ease")
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,18 @@ class TrainContext:
 
 
 def train_baseline(ctx: TrainContext) -> Recommender:
-    """mu + b_u + b_i (the reference every report includes)."""
+    """mu + b_u + b_i (the rating reference every report includes)."""
     return BaselinePredictor().fit(ctx.train, ctx.validation)
 
 
 def train_popularity(ctx: TrainContext) -> Recommender:
-    """Most-rated items (the ranking reference every report includes)."""
+    """Most-rated items (a ranking reference every report includes)."""
     return PopularityRecommender().fit(ctx.train, ctx.validation)
+
+
+def train_ease(ctx: TrainContext) -> Recommender:
+    """EASE^R (the strong ranking reference every report includes; a hybrid component)."""
+    return EASE().fit(ctx.train, ctx.validation)
 
 
 def train_user_based(ctx: TrainContext) -> Recommender:
@@ -83,7 +92,7 @@ def ncf_settings(options: TrainOptions) -> dict[str, Any]:
 
 
 def train_ncf(ctx: TrainContext) -> Recommender:
-    """NeuMF with early stopping on the validation part; progress per epoch."""
+    """NeuMF (ratings) and GMF (interactions), early-stopped on validation; progress per epoch."""
     model = NeuralCF(**ncf_settings(ctx.options))
 
     def on_epoch(stats: EpochStats) -> None:
@@ -93,43 +102,42 @@ def train_ncf(ctx: TrainContext) -> Recommender:
     return model.fit(ctx.train, ctx.validation)
 
 
-def _scaled(report: Callable[[float], None], start: float, fraction: float) -> None:
-    """A component's progress as a slice of the hybrid's."""
-    report(start + fraction / len(HYBRID_COMPONENTS))
-
-
-def train_hybrid(ctx: TrainContext) -> Recommender:
-    """Blend of user-based, item-based and NCF; reuses components fitted in this run."""
-    components: dict[str, Recommender] = {}
-    for position, name in enumerate(HYBRID_COMPONENTS):
-        model = ctx.fitted.get(name)
-        if model is None:
-            report = partial(_scaled, ctx.report, position / len(HYBRID_COMPONENTS))
-            model = TRAINERS[name](replace(ctx, report=report))
-        components[name] = model
-    hybrid = HybridWeightedCF(
+def hybrid_of(components: Mapping[str, Recommender], **params: Any) -> HybridWeightedCF:
+    """A hybrid over the run's components (user_based, item_based, ncf, ease)."""
+    return HybridWeightedCF(
         user_based_model=components["user_based"],
         item_based_model=components["item_based"],
         ncf_model=components["ncf"],
-        seed=ctx.options.seed,
+        ease_model=components["ease"],
+        **params,
     )
+
+
+def train_hybrid(ctx: TrainContext) -> Recommender:
+    """Rating and ranking blends of the components fitted earlier in this run."""
+    hybrid = hybrid_of(ctx.fitted, seed=ctx.options.seed)
     return hybrid.fit(ctx.train, ctx.validation)
 
 
 TRAINERS: dict[str, Callable[[TrainContext], Recommender]] = {
     "baseline": train_baseline,
     "popularity": train_popularity,
+    "ease": train_ease,
     "user_based": train_user_based,
     "item_based": train_item_based,
     "ncf": train_ncf,
     "hybrid": train_hybrid,
 }
 #: Relative cost, for the progress fraction of a run.
-COST = {"baseline": 1, "popularity": 1, "user_based": 3, "item_based": 3, "ncf": 8, "hybrid": 2}
-#: Trained in every run, so each report has its references beside the other numbers.
-REFERENCE_MODELS = ("baseline", "popularity")
-#: The CLI's --all, in training order (the hybrid last: it reuses the components).
-ALL_MODELS = ("baseline", "popularity", "user_based", "item_based", "ncf", "hybrid")
+COST = {
+    "baseline": 1,
+    "popularity": 1,
+    "ease": 2,
+    "user_based": 3,
+    "item_based": 3,
+    "ncf": 8,
+    "hybrid": 2,
+}
 
 
 def train_one(name: str, ctx: TrainContext) -> Recommender:
@@ -140,10 +148,23 @@ def train_one(name: str, ctx: TrainContext) -> Recommender:
     return trainer(ctx)
 
 
+def refit(
+    name: str, model: Recommender, train: pd.DataFrame, refitted: Mapping[str, Recommender]
+) -> Recommender:
+    """``model``'s choices repeated on every training row (the hybrid over the refitted
+    components, with the weights it chose)."""
+    if name == "hybrid":
+        return hybrid_of(refitted, **model.refit_params()).fit(train)
+    return MODEL_CLASSES[model.name](**model.refit_params()).fit(train)
+
+
 def run_order(names: list[str] | tuple[str, ...]) -> list[str]:
-    """The requested models plus the references, in training order (UnknownModelError if bad)."""
+    """The requested models, the references and the hybrid's components, in training order
+    (UnknownModelError if a name is unknown)."""
     unknown = [name for name in names if name not in TRAINERS]
     if unknown:
         raise UnknownModelError(f"unknown model(s) {', '.join(unknown)}")
     wanted = set(names) | set(REFERENCE_MODELS)
-    return [name for name in ALL_MODELS if name in wanted]
+    if "hybrid" in wanted:
+        wanted |= set(HYBRID_COMPONENTS)
+    return [name for name in TRAINING_ORDER if name in wanted]

@@ -22,11 +22,12 @@ import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ml.exceptions import NotFittedError, UnknownModelError
-from ml.models import MODEL_CLASSES
-from ml.models.base import Recommender
+
+if TYPE_CHECKING:  # reading a manifest needs no model code (serving imports this early)
+    from ml.models.base import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ def load_model(
     models_dir: str | os.PathLike[str], name: str, manifest: Mapping[str, Any] | None = None
 ) -> Recommender:
     """Load model ``name`` of the manifest's version (the current manifest when not given)."""
+    from ml.models import MODEL_CLASSES
+
     manifest = manifest if manifest is not None else read_manifest(models_dir)
     if manifest is None:
         raise NotFittedError(f"no trained models in {models_dir}: run the training first")

@@ -42,10 +42,7 @@ def unseen_mask(model: Recommender, ratings: pd.DataFrame) -> np.ndarray:
     n_items = len(model.items)
     known = np.unique(u[u >= 0])
     seen_keys = np.concatenate(
-        [
-            user * n_items + model.rated_indices(users.raw_of(user)).astype(np.int64)
-            for user in known
-        ]
+        [user * n_items + model.seen_indices(users.raw_of(user)).astype(np.int64) for user in known]
         or [np.empty(0, dtype=np.int64)]
     )
     keys = np.where((u >= 0) & (i >= 0), u * n_items + i, -1)
@@ -61,6 +58,7 @@ def re_evaluate(
         raise NotFittedError(f"no manifest in {models_dir}: train the models first")
     model = load_model(models_dir, "ncf", manifest)
     current = clean_ratings(ratings)
+    current = current.loc[current["rating"].to_numpy() >= 0]  # watched rows are not ratings
     held_out = current.loc[unseen_mask(model, current)]
     if held_out.empty:
         raise MLError("every current rating was in the checkpoint's training data")
@@ -95,9 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = cli_settings()
     models_dir = args.models_dir or settings.models_dir
     try:
-        ratings = (
-            read_ratings_file(args.ratings) if args.ratings else read_ratings_database(settings)
-        )
+        data = read_ratings_file(args.ratings) if args.ratings else read_ratings_database(settings)
+        ratings = data.ratings
         config = EvaluationConfig(k=args.k, max_users=args.max_eval_users, seed=args.seed)
         result = re_evaluate(models_dir, ratings, config)
     except (MLError, RuntimeError) as error:

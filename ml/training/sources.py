@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.data import RATING_COLUMNS
+from ml.data import RATING_COLUMNS, WATCHED, TrainingData
 from ml.exceptions import DataError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +42,10 @@ def cli_settings() -> CliSettings:
     )
 
 
-def read_ratings_file(path: str | Path) -> pd.DataFrame:
+def read_ratings_file(path: str | Path) -> TrainingData:
     """Ratings from a CSV with user_id,anime_id,rating columns, or MovieLens u.data (tabs).
 
-    Rows with a negative rating (the anime dataset's -1 = watched, not rated) are not ratings
-    and are dropped here.
+    Rows rated -1 (the anime dataset's watched, not rated) are kept as watched entries.
     """
     file = Path(path)
     if not file.is_file():
@@ -61,13 +60,15 @@ def read_ratings_file(path: str | Path) -> pd.DataFrame:
     if missing:
         raise DataError(f"{file} lacks the columns {', '.join(missing)}")
     frame = frame.loc[:, list(RATING_COLUMNS)].dropna()
-    return frame.loc[frame["rating"].to_numpy() >= 0].reset_index(drop=True)
+    rating = frame["rating"].to_numpy()
+    frame = frame.loc[(rating >= 0) | (rating == WATCHED)].reset_index(drop=True)
+    return TrainingData(frame)
 
 
-def read_ratings_database(settings: CliSettings) -> pd.DataFrame:
-    """Every rating in MongoDB (raises mongo_io.DatabaseUnavailable with advice when absent)."""
+def read_ratings_database(settings: CliSettings) -> TrainingData:
+    """Everything a run learns from in MongoDB (mongo_io.DatabaseUnavailable when absent)."""
     from ml.training import mongo_io  # pymongo only when the database is actually used
 
     uri = mongo_io.resolve_uri(settings.mongodb_uri, settings.embedded_db_path)
     with mongo_io.connect(uri, settings.mongodb_db) as db:
-        return mongo_io.load_ratings(db)
+        return mongo_io.load_training_data(db)

@@ -4,12 +4,13 @@
     python -m ml.training.train --model ncf --epochs 20 --batch-size 1024 --seed 42
     python -m ml.training.train --all --ratings data/sample/rating.csv --models-dir /tmp/models
 
-Reads the ratings from MongoDB in one projected pass (MONGODB_URI, MONGODB_DB; "embedded" finds
+Reads the ratings and watched entries from MongoDB (MONGODB_URI, MONGODB_DB; "embedded" finds
 the app's embedded server through <EMBEDDED_DB_PATH>.port) or from a CSV with --ratings (rows
-with rating -1 are dropped). Trains the chosen models plus the baseline and popularity
-references on one seeded split, evaluates each once on the test set, saves them under
-MODELS_DIR/versions/<version>/, publishes MODELS_DIR/manifest.json, writes a report
-(MODELS_DIR/reports/<version>.md/.png/.json) and, when the ratings came from MongoDB, one
+rated -1 are watched entries). Runs ml.training.pipeline.train_models, the same run as the admin
+training job: the chosen models plus the baseline, popularity and EASE^R references on one
+seeded split, each evaluated once on the test set, saved under MODELS_DIR/versions/<version>/
+with every training user's top-N lists, MODELS_DIR/manifest.json published, a report written
+(MODELS_DIR/reports/<version>.md/.png/.json) and, when the data came from MongoDB, one
 model_metrics document per model.
 """
 
@@ -24,19 +25,19 @@ from pymongo.errors import PyMongoError
 from tqdm import tqdm
 
 from ml.exceptions import MLError
+from ml.models import TRAINING_ORDER
 from ml.training import mongo_io
-from ml.training.individual_trainers import ALL_MODELS
 from ml.training.pipeline import SPLITS, RunResult, train_models
 from ml.training.report import markdown_table
 from ml.training.sources import (
     CliSettings,
+    TrainingData,
     cli_settings,
     read_ratings_database,
     read_ratings_file,
 )
 
 log = logging.getLogger("ml.training.train")
-CLI_MODELS = ("user_based", "item_based", "ncf", "hybrid", "baseline", "popularity")
 
 
 def _fraction(value: str) -> float:
@@ -59,13 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="train every model")
-    which.add_argument("--model", choices=CLI_MODELS, help="train one model (+ references)")
+    which.add_argument("--model", choices=TRAINING_ORDER, help="train one model (+ references)")
     parser.add_argument("--epochs", type=_positive, help="NCF maximum epochs (early stopping)")
     parser.add_argument("--batch-size", type=_positive, help="NCF mini-batch size")
     parser.add_argument("--threads", type=_positive, help="NCF torch threads (default 1)")
     parser.add_argument("--test-size", type=_fraction, default=0.2, help="test fraction (0.2)")
     parser.add_argument("--seed", type=int, default=42, help="split and training seed (42)")
-    parser.add_argument("--split", choices=SPLITS, default="random", help="random or per-user")
+    parser.add_argument(
+        "--split", choices=SPLITS, default="user", help="user (per-user holdout) or random"
+    )
     parser.add_argument("--k", type=_positive, default=10, help="K of the ranking metrics (10)")
     parser.add_argument(
         "--max-eval-users", type=_positive, default=2000, help="users ranked at most (2000)"
@@ -85,8 +88,10 @@ def _record_metrics(settings: CliSettings, result: RunResult) -> None:
 
 def run(args: argparse.Namespace, settings: CliSettings) -> RunResult:
     """Load the ratings, train, evaluate, save; record metrics when reading MongoDB."""
-    ratings = read_ratings_file(args.ratings) if args.ratings else read_ratings_database(settings)
-    names = list(ALL_MODELS) if args.all else [args.model]
+    data: TrainingData = (
+        read_ratings_file(args.ratings) if args.ratings else read_ratings_database(settings)
+    )
+    names = list(TRAINING_ORDER) if args.all else [args.model]
     with tqdm(total=100, disable=args.quiet, unit="%", desc="training") as bar:
 
         def progress(step: str, fraction: float) -> None:
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace, settings: CliSettings) -> RunResult:
             bar.update(max(round(fraction * 100) - bar.n, 0))
 
         result = train_models(
-            ratings,
+            data.ratings,
             names,
             models_dir=args.models_dir or settings.models_dir,
             test_size=args.test_size,
@@ -106,6 +111,8 @@ def run(args: argparse.Namespace, settings: CliSettings) -> RunResult:
             k=args.k,
             max_eval_users=args.max_eval_users,
             progress=progress,
+            ratings_as_of=data.read_at,
+            excluded=data.excluded,
         )
     if not args.ratings:
         _record_metrics(settings, result)

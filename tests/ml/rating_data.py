@@ -41,3 +41,36 @@ def watched_and_rated(n_users: int = 30, n_items: int = 15, seed: int = 0) -> pd
             elif rng.random() < 0.3:
                 rows.append((u + 1, 100 + i, -1))
     return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])
+
+
+#: The anime of each taste group in ``planted_tastes`` (ids 200-211, 300-311, 400-411).
+GROUP_ITEMS = [[100 * (group + 2) + i for i in range(12)] for group in range(3)]
+#: Anime most users watched and found mediocre: what a most-rated chart recommends first.
+MEDIOCRE_HITS = [900, 901, 902, 903]
+
+
+def planted_tastes(n_users: int = 60, seed: int = 5) -> pd.DataFrame:
+    """Users in three taste groups on 1-10: each watches about 60% of its group's 12 anime and
+    rates them 8-10, rarely another group's (rated 3-5), often one of four mediocre hits (rated
+    4-6), and leaves one group anime watched but unrated (-1). Popularity ranks the hits and
+    the other groups' anime high; the group's own anime are the relevant ones."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        group = u % 3
+        user = f"u{u:03d}"
+        for anime in GROUP_ITEMS[group]:
+            if rng.random() < 0.6:
+                rows.append((user, anime, int(rng.integers(8, 11))))
+        for other in range(3):
+            if other != group:
+                for anime in GROUP_ITEMS[other]:
+                    if rng.random() < 0.08:
+                        rows.append((user, anime, int(rng.integers(3, 6))))
+        for anime in MEDIOCRE_HITS:
+            if rng.random() < 0.5:
+                rows.append((user, anime, int(rng.integers(4, 7))))
+        unrated = [a for a in GROUP_ITEMS[group] if (user, a) not in {(r[0], r[1]) for r in rows}]
+        if unrated:
+            rows.append((user, unrated[int(rng.integers(len(unrated)))], -1))
+    return pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"])

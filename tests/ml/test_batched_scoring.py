@@ -1,4 +1,4 @@
-"""Batched scoring (score_users / top_n_indices) against the per-user path, for every model."""
+"""Batched scoring (score_users, rank_everyone) against the per-pair path, for every model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from app.services import training_service
 from ml.models import (
     BaselinePredictor,
     HybridWeightedCF,
@@ -23,6 +22,7 @@ from ml.models import (
 from ml.models.knn.batched import first_k_weighted
 from ml.models.knn.lookup import weighted_top_k
 from ml.models.ranking import top_k_rows
+from ml.training.top_n import rank_everyone
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "rating.csv"
 TOLERANCE = 1e-5
@@ -72,78 +72,54 @@ MODEL_NAMES = [
 ]
 
 
-def per_user_top_n(model: Recommender, user: Any, k: int) -> tuple[list[Any], np.ndarray]:
-    """Reference: score_all, training items removed, sorted by (score desc, item index asc)."""
-    scores = model.score_all(user)
-    allowed = np.ones(len(scores), dtype=bool)
-    allowed[model.rated_indices(user)] = False
-    candidates = np.flatnonzero(allowed)
-    order = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
-    return model.items.raws_of(order), scores[order]
-
-
-def assert_same_as_recommend(
-    recommended: list[tuple[Any, float]], items: list[Any], scores: np.ndarray
-) -> None:
-    """recommend() agrees; where the n-th score is tied past n, it may pick other tied items."""
-    np.testing.assert_allclose([s for _, s in recommended], scores, rtol=0, atol=TOLERANCE)
-    above = scores > scores[-1] + TOLERANCE
-    assert [a for (a, _), keep in zip(recommended, above, strict=True) if keep] == [
-        a for a, keep in zip(items, above, strict=True) if keep
-    ]
+def pairwise(model: Recommender, users: Any) -> np.ndarray:
+    """Every item's rating for each user by ``predict_many`` (the per-pair kernels)."""
+    items = model.items.raw
+    users = np.asarray(list(users), dtype=object)
+    pairs = model.predict_many(np.repeat(users, len(items)), np.tile(items, len(users)))
+    return pairs.reshape(len(users), len(items))
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_score_users_equals_score_all(models: dict[str, Recommender], name: str) -> None:
+def test_score_users_equals_the_pairwise_predictions(
+    models: dict[str, Recommender], name: str
+) -> None:
     model = models[name]
     assert model.users is not None
     user_idx = np.concatenate([[-1], np.arange(len(model.users)), [-1]])
     raw = [UNKNOWN, *model.users.raw.tolist(), UNKNOWN]
-    expected = np.vstack([model.score_all(user) for user in raw])
+    expected = pairwise(model, raw)
     batched = model.score_users(user_idx)
     assert batched.shape == expected.shape
     np.testing.assert_allclose(batched, expected, rtol=0, atol=TOLERANCE)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_top_n_indices_equal_the_per_user_lists(models: dict[str, Recommender], name: str) -> None:
+def test_rank_everyone_leaves_out_blocked_items_like_recommend_exclude(
+    models: dict[str, Recommender], name: str
+) -> None:
     model = models[name]
     assert model.users is not None
-    users = model.users.raw[::3]
-    best, scores = model.top_n_indices(model.users.indices_of(users), 25)
-    for row, user in enumerate(users.tolist()):
-        items, expected = per_user_top_n(model, user, 25)
-        assert model.items.raws_of(best[row]) == items
-        np.testing.assert_allclose(scores[row], expected, rtol=0, atol=TOLERANCE)
-        if type(model).recommend is Recommender.recommend:  # popularity ranks by counts
-            assert_same_as_recommend(model.recommend(user, 25), items, expected)
-
-
-@pytest.mark.parametrize("name", ["user_based", "item_based", "ncf", "hybrid"])
-def test_top_n_of_equals_the_per_user_loop(models: dict[str, Recommender], name: str) -> None:
-    model = models[name]
-    assert model.users is not None
-    users = [*model.users.raw[:40].tolist(), UNKNOWN]
-    blocked = sp.random(len(users), len(model.items), density=0.02, format="csr", random_state=1)
-    items, scores = training_service.top_n_of(model, users, 30, blocked, batch_size=7)
-    assert items.shape == scores.shape == (len(users), 30)
+    users = model.users.to_list()[:40]
+    blocked = sp.random(len(users), len(model.items), density=0.05, format="csr", random_state=1)
+    blocked.data[:] = 1.0
+    lists = rank_everyone(model, users, 30, blocked, batch_size=7)
     for row, user in enumerate(users):
-        score_all = model.score_all(user)
-        score_all[model.rated_indices(user)] = -np.inf
-        score_all[blocked[row].indices] = -np.inf
-        order = np.lexsort((np.arange(len(score_all)), -score_all))[:30]
-        assert items[row].tolist() == model.items.raws_of(order)
-        np.testing.assert_allclose(scores[row], score_all[order], rtol=0, atol=TOLERANCE)
+        excluded = model.items.raws_of(blocked[row].indices)
+        expected = model.recommend(user, n=30, exclude=excluded)
+        found = lists.items[row] >= 0
+        assert lists.items[row][found].tolist() == [anime for anime, _ in expected]
+        assert not set(excluded) & set(lists.items[row].tolist())
 
 
-def test_top_n_of_pads_when_the_catalogue_runs_out(models: dict[str, Recommender]) -> None:
+def test_rank_everyone_pads_when_the_catalogue_runs_out(models: dict[str, Recommender]) -> None:
     model = models["item_based"]
     assert model.users is not None
-    user = model.users.raw[0]
-    n_unrated = len(model.items) - len(model.rated_indices(user))
-    items, scores = training_service.top_n_of(model, [user], len(model.items))
-    assert (items[0, :n_unrated] >= 0).all() and (items[0, n_unrated:] == -1).all()
-    assert np.isfinite(scores[0, :n_unrated]).all() and np.isnan(scores[0, n_unrated:]).all()
+    user = model.users.raw_of(0)
+    lists = rank_everyone(model, [user], len(model.items))
+    n_unseen = len(model.items) - len(model.seen_indices(user))
+    assert (lists.items[0] >= 0).sum() == n_unseen
+    assert (lists.items[0][n_unseen:] == -1).all() and np.isnan(lists.ratings[0][n_unseen:]).all()
 
 
 def test_top_k_rows_breaks_ties_by_lower_index_and_pads() -> None:
@@ -181,7 +157,7 @@ def test_item_based_batched_scores_follow_a_refit(ratings: pd.DataFrame) -> None
     model.score_users(np.arange(3))
     model.fit(ratings)
     assert model.users is not None
-    expected = np.vstack([model.score_all(user) for user in model.users.raw[:20]])
+    expected = pairwise(model, model.users.raw[:20])
     np.testing.assert_allclose(model.score_users(np.arange(20)), expected, atol=TOLERANCE)
 
 
@@ -195,7 +171,7 @@ def test_ncf_falls_back_to_the_forward_pass_when_the_net_changes(
         type(model.net), "forward", lambda net, users, items: original(net, users, items) * 0.9
     )
     assert model.users is not None
-    expected = np.vstack([model.score_all(user) for user in model.users.raw[:10]])
+    expected = pairwise(model, model.users.raw[:10])
     np.testing.assert_allclose(model.score_users(np.arange(10)), expected, atol=TOLERANCE)
 
 
@@ -210,6 +186,6 @@ def test_hybrid_batched_blend_with_components_that_know_other_ids(ratings: pd.Da
         refit=False,
     ).fit(ratings)
     assert hybrid.users is not None
-    expected = np.vstack([hybrid.score_all(user) for user in hybrid.users.raw])
+    expected = pairwise(hybrid, hybrid.users.raw)
     batched = hybrid.score_users(np.arange(len(hybrid.users)))
     np.testing.assert_allclose(batched, expected, rtol=0, atol=TOLERANCE)

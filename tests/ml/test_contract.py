@@ -11,6 +11,7 @@ import pytest
 
 from ml.exceptions import DataError, NotFittedError, UnknownModelError
 from ml.models import (
+    EASE,
     MODEL_CLASSES,
     BaselinePredictor,
     HybridWeightedCF,
@@ -22,7 +23,7 @@ from ml.models import (
 )
 from tests.ml.rating_data import two_taste_groups
 
-ALLOWED_SUFFIXES = {".json", ".npz", ".pt"}
+ALLOWED_SUFFIXES = {".json", ".npz", ".npy", ".pt"}
 
 
 class RecommenderContract:
@@ -91,6 +92,9 @@ class RecommenderContract:
         fallback = np.clip(biases.predict(u, i), fitted.rating_min, fitted.rating_max)
         np.testing.assert_allclose(preds[~answered], fallback[~answered])
         known = (u >= 0) & (i >= 0)
+        if not fitted.predicts_ratings:  # a ranking-only model: every rating is the baseline's
+            assert not answered.any()
+            return
         assert answered[known].any()  # the model answers pairs it was trained on
         if not fitted.answers_unknown:  # an unknown user or anime is the baseline's
             assert not answered[~known].any()
@@ -108,17 +112,35 @@ class RecommenderContract:
         assert all(1.0 <= score <= 10.0 for _, score in recs)
         assert all(isinstance(anime, int) for anime, _ in recs)
 
-    def test_recommend_is_best_first_and_honours_exclude(self, fitted: Recommender) -> None:
+    def test_recommend_is_the_ranking_path_and_honours_exclude(self, fitted: Recommender) -> None:
         user = "64b7f0c2a1e4d3f5a6b7c001"
         recs = fitted.recommend(user, n=100)
-        assert len(recs) == 10 - len(fitted.rated_indices(user))
-        if fitted.name != "popularity":  # ranked by popularity, scored by rating
-            scores = [score for _, score in recs]
-            assert scores == sorted(scores, reverse=True)
+        assert len(recs) == 10 - len(fitted.seen_indices(user))
+        items, ratings = fitted.rank_users(fitted.users.indices_of([user]), 100)
+        found = items[0] >= 0
+        assert [a for a, _ in recs] == fitted.items.raws_of(items[0][found])
+        assert [r for _, r in recs] == ratings[0][found].tolist()
         excluded = {recs[0][0]}
         again = fitted.recommend(user, n=100, exclude=excluded)
         assert excluded.isdisjoint(anime for anime, _ in again)
         assert len(again) == len(recs) - 1
+
+    def test_watched_rows_are_interactions_never_recommended(self, ratings: pd.DataFrame) -> None:
+        user = "64b7f0c2a1e4d3f5a6b7c000"
+        rated = set(ratings.loc[ratings["user_id"] == user, "anime_id"])
+        unrated = sorted(set(ratings["anime_id"]) - rated)
+        watched = pd.DataFrame({"user_id": [user], "anime_id": [unrated[0]], "rating": [-1]})
+        model = self.make_model().fit(pd.concat([ratings, watched], ignore_index=True))
+        assert unrated[0] in model.items.raws_of(model.seen_indices(user))
+        recs = {anime for anime, _ in model.recommend(user, n=100)}
+        assert recs == set(unrated[1:])
+
+    def test_fold_in_leaves_out_rated_watched_and_excluded(self, fitted: Recommender) -> None:
+        recs = fitted.recommend_for_ratings({100: 9, 102: 8}, n=100, exclude=[104], watched=[106])
+        assert {anime for anime, _ in recs} == {101, 103, 105, 107, 108, 109}
+        assert all(1.0 <= rating <= 10.0 for _, rating in recs)
+        predicted = fitted.predict_for_ratings({100: 9, 102: 8}, [101, 99999])
+        assert predicted.shape == (2,) and np.all((predicted >= 1.0) & (predicted <= 10.0))
 
     def test_recommend_for_unknown_user(self, fitted: Recommender) -> None:
         recs = fitted.recommend("nobody", n=4)
@@ -185,6 +207,11 @@ class TestHybridContract(RecommenderContract):
             item_based_model=ItemBasedCF(k=3, min_support=2),
             validation_fraction=0.2,
         )
+
+
+class TestEASEContract(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return EASE()
 
 
 class TestNeuralCFContract(RecommenderContract):

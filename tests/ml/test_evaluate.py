@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
-from ml.training.evaluate import (
-    EvaluationConfig,
-    ranking_metrics,
-    ranking_scores,
-    rating_errors,
-    relevance_threshold,
-)
+from ml.data import Vocabulary
+from ml.metrics import ranking_scores, rating_errors, relevance_threshold
+from ml.training.evaluate import EvaluationConfig, ranking_metrics
 
 
 def test_rating_errors_by_hand() -> None:
@@ -29,24 +24,31 @@ def test_relevance_threshold_is_a_fraction_of_the_scale() -> None:
 
 
 def test_ranking_scores_by_hand() -> None:
-    # hits at ranks 1 and 3 of 4; 3 relevant items (one never recommended)
-    precision, recall, ndcg = ranking_scores(["a", "x", "b", "y"], {"a", "b", "c"}, k=4)
-    assert precision == pytest.approx(2 / 4)
-    assert recall == pytest.approx(2 / 3)
+    # row 0: hits at ranks 1 and 3 of 4; 3 relevant items (item 5 never recommended)
+    # row 1: a list shorter than k (-1 pads) with its only relevant item first
+    top = np.array([[0, 7, 1, 8], [2, -1, -1, -1]])
+    relevant = sp.csr_matrix(([1.0, 1.0, 1.0, 1.0], ([0, 0, 0, 1], [0, 1, 5, 2])), shape=(2, 9))
+    precision, recall, ndcg = ranking_scores(top, relevant, k=4)
+    assert precision == pytest.approx([2 / 4, 1 / 4])
+    assert recall == pytest.approx([2 / 3, 1.0])
     dcg = 1 / np.log2(2) + 1 / np.log2(4)
     idcg = 1 / np.log2(2) + 1 / np.log2(3) + 1 / np.log2(4)
-    assert ndcg == pytest.approx(dcg / idcg)
-    assert ranking_scores(["a"], {"a"}, k=1) == (1.0, 1.0, 1.0)
+    assert ndcg == pytest.approx([dcg / idcg, 1.0])
+    # a relevant item outside the matrix (a model never saw it) still counts in recall and IDCG
+    _, recall, ndcg = ranking_scores(top[1:], relevant[1:], k=4, n_relevant=np.array([2]))
+    assert recall == pytest.approx([0.5]) and ndcg == pytest.approx([1 / (1 + 1 / np.log2(3))])
 
 
 class FixedRanker:
-    """A stand-in model that recommends a fixed list to everyone."""
+    """A stand-in model that ranks a fixed list for everyone."""
 
     rating_min, rating_max = 1.0, 10.0
-    items = ["a", "b", "c", "d", "e"]
+    users = Vocabulary(["u1", "u2", "u3"])
+    items = Vocabulary(["a", "b", "c", "d", "e"])
 
-    def recommend(self, user: Any, n: int = 10) -> list[tuple[Any, float]]:
-        return [(item, 9.0) for item in ["a", "b"][:n]]
+    def rank_users(self, user_idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        top = np.tile(np.array([0, 1])[:k], (len(user_idx), 1))
+        return top, np.full(top.shape, 9.0)
 
 
 def test_ranking_metrics_over_users_with_relevant_items() -> None:

@@ -12,7 +12,7 @@ from bson import ObjectId
 from ml.training import mongo_io
 
 
-def test_mongo_loader_reads_one_projected_pass_and_writes_metrics() -> None:
+def test_mongo_loader_reads_ratings_watched_and_list_entries_and_writes_metrics() -> None:
     db = mongomock.MongoClient(tz_aware=True)["anime_test"]
     users = [ObjectId(), ObjectId()]
     db.ratings.insert_many(
@@ -21,10 +21,32 @@ def test_mongo_loader_reads_one_projected_pass_and_writes_metrics() -> None:
             {"user_id": users[1], "anime_id": 20, "rating": 3},
         ]
     )
-    frame = mongo_io.load_ratings(db)
+    db.watch_history.insert_many(
+        [
+            {"user_id": users[0], "anime_id": 5, "action": "watched"},
+            {"user_id": users[0], "anime_id": 1, "action": "rated", "rating": 8},
+        ]
+    )
+    db.list_entries.insert_many(
+        [
+            {"user_id": users[1], "anime_id": 7, "status": "completed"},
+            {"user_id": users[1], "anime_id": 8, "status": "not_interested"},
+            {"user_id": users[1], "anime_id": 9, "status": "dropped"},
+        ]
+    )
+    data = mongo_io.load_training_data(db)
+    frame = data.ratings
     assert list(frame.columns) == ["user_id", "anime_id", "rating"]
-    assert frame["user_id"].tolist() == [str(u) for u in users]
-    assert frame["rating"].tolist() == [8.0, 3.0]
+    assert frame.to_dict("list") == {
+        "user_id": [str(users[0]), str(users[1]), str(users[0]), str(users[1])],
+        "anime_id": [1, 20, 5, 7],
+        "rating": [8.0, 3.0, -1.0, -1.0],
+    }
+    assert data.excluded is not None
+    assert data.excluded.to_dict("list") == {
+        "user_id": [str(users[1])] * 2,
+        "anime_id": [8, 9],
+    }
     assert mongo_io.insert_model_metrics(db, [{"model_name": "ncf", "rmse": 1.0}]) == 1
     assert db.model_metrics.find_one({}, {"_id": 0}) == {"model_name": "ncf", "rmse": 1.0}
 

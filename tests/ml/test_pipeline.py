@@ -1,10 +1,16 @@
-"""ml.training.pipeline: progress reports and the model_metrics documents of a run."""
+"""ml.training.pipeline: progress reports, metric documents and the artefacts of a run."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ml.training.pipeline import train_models
+import numpy as np
+import pandas as pd
+
+from ml.training.persistence import load_model, read_manifest
+from ml.training.pipeline import clean_ratings, train_models
+from ml.training.top_n import load_top_n, top_n_dir
 from tests.ml.rating_data import watched_and_rated
 
 
@@ -20,7 +26,7 @@ def test_train_models_reports_progress_and_metric_documents(tmp_path: Path) -> N
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert {"training item_based", "evaluating item_based", "done"} <= {s for s, _ in steps}
     documents = result.metric_documents()
-    assert {d["model_name"] for d in documents} == {"item_based", "baseline", "popularity"}
+    assert {d["model_name"] for d in documents} == {"item_based", "baseline", "popularity", "ease"}
     metric_fields = {"model_name", "rmse", "mae", "precision_at_k", "recall_at_k", "ndcg_at_k"}
     metric_fields |= {
         "coverage",
@@ -35,3 +41,33 @@ def test_train_models_reports_progress_and_metric_documents(tmp_path: Path) -> N
     assert all(metric_fields <= set(d) for d in documents)
     assert documents[0]["version"] == result.version
     assert documents[0]["trained_at"].tzinfo is not None
+
+
+def test_a_run_publishes_models_and_lists_that_leave_out_the_snapshot(tmp_path: Path) -> None:
+    """The lists are each training user's recommend() minus the rest of the snapshot (test rows,
+    excluded anime), and record when the snapshot was read."""
+    ratings = watched_and_rated()
+    excluded = pd.DataFrame({"user_id": [1, 2], "anime_id": [100, 101]})
+    read_at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    result = train_models(
+        ratings, ["item_based"], models_dir=tmp_path, ratings_as_of=read_at, excluded=excluded
+    )
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None and manifest["version"] == result.version
+    assert set(manifest["models"]) == {"baseline", "popularity", "ease", "item_based"}
+    lists = load_top_n(top_n_dir(tmp_path, result.version), ["item_based", "baseline"])
+    assert set(lists) == {"item_based"}  # only the served models have lists
+    top = lists["item_based"]
+    assert top.ratings_as_of == datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    model = load_model(tmp_path, "item_based")
+    snapshot = pd.concat([clean_ratings(ratings), excluded])
+    for user in (1, 2, 3):
+        found = top.for_user(str(user))
+        assert found is not None
+        items, predicted, because = found
+        own = set(snapshot.loc[snapshot["user_id"] == user, "anime_id"])
+        expected = model.recommend(user, n=100, exclude=own)
+        listed = items[items >= 0].tolist()
+        assert listed == [anime for anime, _ in expected] and not own & set(listed)
+        assert np.allclose(predicted[: len(listed)], [r for _, r in expected])
+        assert because is not None and because.shape == (len(items), 3)

@@ -21,10 +21,14 @@ def test_train_cli_all_models(ratings_csv: Path, tmp_path: Path) -> None:
     assert train_main(argv + FAST_NCF) == 0
     manifest = persistence.read_manifest(models_dir)
     assert manifest is not None
-    names = {"baseline", "popularity", "user_based", "item_based", "ncf", "hybrid"}
+    names = {"baseline", "popularity", "ease", "user_based", "item_based", "ncf", "hybrid"}
     assert set(manifest["models"]) == names
     assert manifest["data"]["n_ratings"] == (watched_and_rated()["rating"] > 0).sum()
-    assert manifest["run"]["split"] == "random" and manifest["run"]["seed"] == 42
+    assert manifest["data"]["n_watched"] == (watched_and_rated()["rating"] < 0).sum()
+    assert manifest["run"]["split"] == "user" and manifest["run"]["seed"] == 42
+    serving = models_dir / "versions" / manifest["version"] / "serving"
+    for name in ("user_based", "item_based", "ncf", "hybrid"):  # the lists, as every run writes
+        assert (serving / f"{name}.items.npy").is_file()
     ncf_dir = models_dir / manifest["models"]["ncf"]["path"]
     assert (ncf_dir / "neural_cf.pt").is_file()
     for name in names:
@@ -40,12 +44,12 @@ def test_train_cli_all_models(ratings_csv: Path, tmp_path: Path) -> None:
 
 def test_train_cli_one_model_adds_the_references(ratings_csv: Path, tmp_path: Path) -> None:
     argv = ["--model", "ncf", "--ratings", str(ratings_csv), "--models-dir", str(tmp_path)]
-    assert train_main(argv + ["--split", "user", *FAST_NCF]) == 0
+    assert train_main(argv + ["--split", "random", *FAST_NCF]) == 0
     manifest = persistence.read_manifest(tmp_path)
     assert manifest is not None
-    assert set(manifest["models"]) == {"ncf", "baseline", "popularity"}
-    assert manifest["run"]["split"] == "user"
-    assert manifest["models"]["ncf"]["params"]["epochs"] == 2
+    assert set(manifest["models"]) == {"ncf", "baseline", "popularity", "ease"}
+    assert manifest["run"]["split"] == "random"
+    assert 1 <= manifest["models"]["ncf"]["params"]["epochs"] <= 2
 
 
 def test_train_cli_without_database_explains(
@@ -78,10 +82,17 @@ def test_train_cli_reads_the_embedded_server_and_records_metrics(
     try:
         frame = clean_ratings(watched_and_rated())
         ids = {user: ObjectId() for user in frame["user_id"].unique()}
+        rated, watched = frame[frame["rating"] > 0], frame[frame["rating"] < 0]
         client["training"].ratings.insert_many(
             [
                 {"user_id": ids[user], "anime_id": int(anime), "rating": int(rating)}
-                for user, anime, rating in frame.itertuples(index=False)
+                for user, anime, rating in rated.itertuples(index=False)
+            ]
+        )
+        client["training"].watch_history.insert_many(
+            [
+                {"user_id": ids[user], "anime_id": int(anime), "action": "watched"}
+                for user, anime, _ in watched.itertuples(index=False)
             ]
         )
         monkeypatch.setenv("MONGODB_URI", "embedded")
@@ -90,9 +101,10 @@ def test_train_cli_reads_the_embedded_server_and_records_metrics(
         argv = ["--model", "baseline", "--models-dir", str(tmp_path / "models"), "--quiet"]
         assert train_main(argv) == 0
         documents = list(client["training"].model_metrics.find({}, {"_id": 0}))
-        assert {d["model_name"] for d in documents} == {"baseline", "popularity"}
+        assert {d["model_name"] for d in documents} == {"baseline", "popularity", "ease"}
         manifest = persistence.read_manifest(tmp_path / "models")
-        assert manifest is not None and manifest["data"]["n_ratings"] == len(frame)
+        assert manifest is not None and manifest["data"]["n_ratings"] == len(rated)
+        assert manifest["data"]["n_watched"] == len(watched)
         assert documents[0]["version"] == manifest["version"]
         model = persistence.load_model(tmp_path / "models", "baseline")
         assert model.knows_user(str(next(iter(ids.values()))))

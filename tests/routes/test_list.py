@@ -124,7 +124,7 @@ def test_another_users_entry_is_neither_listed_nor_deletable(
 def test_a_rating_and_a_status_live_side_by_side(client, db, sample_anime, headers) -> None:
     rating_id = client.post(
         "/api/ratings", json={"anime_id": 1, "rating": 9}, headers=headers
-    ).get_json()["id"]
+    ).get_json()["rating_id"]
     put(client, headers, 1, "completed")
     assert client.delete("/api/list/1", headers=headers).status_code == 204
     assert count(db.ratings) == 1

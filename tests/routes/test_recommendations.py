@@ -60,8 +60,9 @@ def test_known_user_gets_the_requested_model(client, with_models, model) -> None
     assert body["model_used"] == model and body["model_version"] == "v1"
     assert len(body["recommendations"]) == 4
     row = body["recommendations"][0]
-    assert set(row) == {"anime_id", "predicted_rating", "anime"}
+    assert set(row) == {"anime_id", "predicted_rating", "anime", "because"}
     assert row["anime"]["anime_id"] == row["anime_id"]
+    assert all(set(reason) == {"anime_id", "name"} for reason in row["because"])
 
 
 def test_default_model_is_hybrid_and_n_ten(client, with_models) -> None:

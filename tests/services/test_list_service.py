@@ -98,7 +98,7 @@ def test_a_rating_and_a_status_live_side_by_side(indexed_db, user) -> None:
     list_service.remove_from_list(user, 1, db=indexed_db)
     assert indexed_db.ratings.count_documents({"anime_id": 1}) == 1
     list_service.set_status(user, 1, "completed", db=indexed_db)
-    rating_service.delete_rating(rating["id"], user_id=user, is_admin=False, db=indexed_db)
+    rating_service.delete_rating(rating["rating_id"], user_id=user, is_admin=False, db=indexed_db)
     assert list_db.status_map_for_user(indexed_db, user) == {1: "completed"}
 
 

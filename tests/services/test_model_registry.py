@@ -10,12 +10,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.services.model_registry import ModelRegistry, load_top_n, top_n_dir
+from app.services.model_registry import ModelRegistry
+from ml.training.top_n import load_top_n, top_n_dir
 
 
 class FakeModel:
     def __init__(self, name: str, version: str) -> None:
         self.name, self.version = name, version
+
+    def get_params(self) -> dict[str, Any]:
+        return {}
 
 
 def fake_loader(models_dir: Path, name: str, manifest: dict[str, Any]) -> FakeModel:
@@ -34,7 +38,7 @@ def publish(models_dir: Path, version: str, names: tuple[str, ...] = ("item_base
     manifest = {
         "version": version,
         "trained_at": "2026-01-01T00:00:00+00:00",
-        "models": {name: {"path": f"versions/{version}/{name}"} for name in names},
+        "models": {name: {"path": f"versions/{version}/{name}", "params": {}} for name in names},
     }
     temp = models_dir / "manifest.tmp"
     temp.write_text(json.dumps(manifest))
@@ -150,12 +154,14 @@ def test_top_n_lists_are_picked_up_when_they_land(tmp_path: Path) -> None:
     directory = top_n_dir(tmp_path, "v1")
     directory.mkdir()
     np.save(directory / "item_based.items.npy", np.array([[5, 7], [9, -1]]))
-    np.save(directory / "item_based.scores.npy", np.array([[9.0, 8.0], [7.5, np.nan]], "f4"))
+    np.save(directory / "item_based.ratings.npy", np.array([[9.0, 8.0], [7.5, np.nan]], "f4"))
     np.save(directory / "users.npy", np.array(["u1", "u2"]))
     snapshot = reg.current()
     assert snapshot.version == "v1" and sorted(snapshot.top_n) == ["item_based"]
-    items, scores = snapshot.top_n["item_based"].for_user("u2")
-    assert items.tolist() == [9, -1] and scores[0] == pytest.approx(7.5)
+    found = snapshot.top_n["item_based"].for_user("u2")
+    assert found is not None
+    items, ratings, because = found
+    assert items.tolist() == [9, -1] and ratings[0] == pytest.approx(7.5) and because is None
     assert snapshot.top_n["item_based"].for_user("nobody") is None
     assert reg.status()["precomputed_top_n"] == ["item_based"]
 
@@ -183,3 +189,30 @@ def test_hybrid_components_of_the_same_run_are_shared(tmp_path: Path) -> None:
     assert snapshot.get("user_based") is users_component
     assert snapshot.get("item_based") is not None
     assert snapshot.get("item_based") is not users_component
+
+
+def test_a_corrupt_manifest_leaves_the_last_good_version_serving(tmp_path: Path) -> None:
+    publish(tmp_path, "v1")
+    reg = registry(tmp_path)
+    assert reg.current().version == "v1"
+    (tmp_path / "manifest.json").write_text('{"version": "v2", "models": {')
+    reg.refresh_if_due(force=True)
+    assert reg.current().version == "v1" and sorted(reg.current().models) == ["item_based", "ncf"]
+    fresh = registry(tmp_path)  # a worker starting now: nothing to serve, and no error
+    assert fresh.current().models == {} and fresh.status()["state"] == "empty"
+
+
+def test_hybrid_components_with_other_settings_are_loaded_on_their_own(tmp_path: Path) -> None:
+    """The hybrid may give its copy of a component another damping: not the served one."""
+    tuned = FakeModel("user_based", "v1")
+    tuned.get_params = lambda: {"damping": 0.05}  # type: ignore[method-assign]
+
+    def loader(models_dir: Path, name: str, manifest: dict[str, Any]) -> FakeModel:
+        model = fake_loader(models_dir, name, manifest)
+        if name == "hybrid":
+            model.components = {"user_based": tuned}  # type: ignore[attr-defined]
+        return model
+
+    publish(tmp_path, "v1", ("user_based", "hybrid"))
+    snapshot = ModelRegistry(tmp_path, loader=loader, background=False).current()
+    assert snapshot.get("user_based") is not tuned

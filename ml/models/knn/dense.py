@@ -43,7 +43,7 @@ def dense_top_k(
             sim *= np.divide(support, weight, out=weight)
         sim[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
         valid = support >= max(min_support, 1)
-        _keep_top_k_dense(active[lo:hi], active, sim, valid, out_cols, out_sims)
+        keep_top_k_dense(active[lo:hi], active, sim, valid, out_cols, out_sims)
 
 
 def _dense_products(
@@ -119,7 +119,7 @@ def keep_top_k(
     out_sim[rows[keep], rank[keep]] = sim[chosen]
 
 
-def _keep_top_k_dense(
+def keep_top_k_dense(
     rows: np.ndarray,
     cols: np.ndarray,
     sim: np.ndarray,

@@ -115,10 +115,25 @@ class NeuMF(nn.Module):
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Predicted ratings, shape ``(batch,)``, each within ``[rating_min, rating_max]``."""
-        gmf = self.gmf_user(users) * self.gmf_item(items)
-        mlp = self.mlp(torch.cat([self.mlp_user(users), self.mlp_item(items)], dim=1))
+        return self.forward_user_rows(
+            self.gmf_user(users), self.mlp_user(users), self.user_bias(users), items
+        )
+
+    def forward_user_rows(
+        self,
+        gmf_user: torch.Tensor,
+        mlp_user: torch.Tensor,
+        user_bias: torch.Tensor,
+        items: torch.Tensor,
+    ) -> torch.Tensor:
+        """``forward`` with the user side given as rows (one per item, or one broadcast to all:
+        a user folded in from their ratings has no row in the tables)."""
+        n = len(items)
+        gmf = gmf_user * self.gmf_item(items)
+        mlp_rows = mlp_user.expand(n, -1) if len(mlp_user) == 1 else mlp_user
+        mlp = self.mlp(torch.cat([mlp_rows, self.mlp_item(items)], dim=1))
         logit = self.head(torch.cat([gmf, mlp], dim=1)).squeeze(1)
-        logit = logit + self.user_bias(users).squeeze(1) + self.item_bias(items).squeeze(1)
+        logit = logit + user_bias.reshape(-1) + self.item_bias(items).squeeze(1)
         return self.to_rating(logit)
 
     def to_rating(self, logit: torch.Tensor) -> torch.Tensor:
