@@ -2,10 +2,11 @@
 
 6,337,241 explicit ratings from 69,600 users on 9,927 anime: long-tailed item popularity
 (Zipf-like, the most popular item has ~35k ratings) and user activity (log-normal), ratings
-1-10 skewed to 7-9 (mean ~7.8) from a low-rank model plus biases and noise.
+1-10 skewed to 7-9 (mean ~7.8) from a low-rank model plus biases and noise; plus 1,476,496
+watched-but-not-rated rows (rating -1, drawn the same way), as in the dataset's 7,813,737 rows.
 
     python -m bench.synthetic --out /tmp/synthetic.csv            # write a CSV
-    python -m bench.synthetic --users 2000 --items 500 --ratings 60000 --out small.csv
+    python -m bench.synthetic --users 2000 --items 500 --ratings 60000 --watched 0 --out small.csv
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 FULL_USERS = 69_600
 FULL_ITEMS = 9_927
 FULL_RATINGS = 6_337_241
+FULL_WATCHED = 1_476_496
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +48,21 @@ def generate(
     n_items: int = FULL_ITEMS,
     n_ratings: int = FULL_RATINGS,
     *,
+    n_watched: int = 0,
     seed: int = 42,
     rank: int = 8,
 ) -> pd.DataFrame:
-    """Ratings DataFrame (user_id, anime_id, rating) with the full dataset's shape."""
-    if n_ratings > 0.5 * n_users * n_items:
+    """Ratings DataFrame (user_id, anime_id, rating) with the full dataset's shape; the last
+    ``n_watched`` rows are watched-not-rated pairs (rating -1)."""
+    if n_ratings + n_watched > 0.5 * n_users * n_items:
         raise ValueError("too many ratings for the requested users x items")
     rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.52
     item_p = rng.permutation(popularity / popularity.sum())
     activity = rng.lognormal(mean=0.0, sigma=1.1, size=n_users)
     user_p = activity / activity.sum()
-    users, items = _distinct_pairs(rng, user_p, item_p, n_ratings)
+    all_users, all_items = _distinct_pairs(rng, user_p, item_p, n_ratings + n_watched)
+    users, items = all_users[:n_ratings], all_items[:n_ratings]
 
     user_bias = rng.normal(0.0, 0.6, n_users)
     item_bias = rng.normal(0.0, 0.7, n_items) + 0.8 * np.log(item_p / item_p.mean()) / 4
@@ -67,10 +72,11 @@ def generate(
     noise = rng.normal(0.0, 1.0, n_ratings)
     raw = 7.8 + user_bias[users] + item_bias[items] + affinity + noise
     rating = np.clip(np.rint(raw), 1, 10).astype(np.int8)
+    rating = np.concatenate([rating, np.full(n_watched, -1, dtype=np.int8)])
     return pd.DataFrame(
         {
-            "user_id": users.astype(np.int64) + 1,
-            "anime_id": items.astype(np.int64) + 1,
+            "user_id": all_users.astype(np.int64) + 1,
+            "anime_id": all_items.astype(np.int64) + 1,
             "rating": rating,
         }
     )
@@ -81,21 +87,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=FULL_USERS)
     parser.add_argument("--items", type=int, default=FULL_ITEMS)
     parser.add_argument("--ratings", type=int, default=FULL_RATINGS)
+    parser.add_argument("--watched", type=int, default=FULL_WATCHED, help="rows rated -1")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", required=True, help="CSV file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    df = generate(args.users, args.items, args.ratings, seed=args.seed)
+    df = generate(args.users, args.items, args.ratings, n_watched=args.watched, seed=args.seed)
     df.to_csv(args.out, index=False)
-    counts = df["anime_id"].value_counts()
+    rated = df[df["rating"] > 0]
+    counts = rated["anime_id"].value_counts()
     log.info(
-        "%d ratings, %d users, %d items; top item %d ratings; mean %.2f; share 7-9 %.2f",
-        len(df),
+        "%d ratings, %d watched, %d users, %d items; top item %d ratings; mean %.2f; 7-9 %.2f",
+        len(rated),
+        len(df) - len(rated),
         df["user_id"].nunique(),
         df["anime_id"].nunique(),
         counts.iloc[0],
-        df["rating"].mean(),
-        df["rating"].between(7, 9).mean(),
+        rated["rating"].mean(),
+        rated["rating"].between(7, 9).mean(),
     )
 
 

@@ -4,7 +4,7 @@
 
 1. starts the database (the embedded server unless MONGODB_URI is set) and creates the indexes;
 2. imports the bundled sample when the anime collection is empty (SYNOPSES=FILE adds synopses);
-3. trains every model when MODELS_DIR has no manifest;
+3. trains every model when MODELS_DIR has no manifest (or models saved in an older format);
 4. builds the FAISS index when FAISS_INDEX_PATH does not exist.
 """
 
@@ -18,7 +18,7 @@ from app.db.anime import count_anime
 from app.db.client import connect
 from app.db.indexes import ensure_indexes
 from ml.training import train
-from ml.training.persistence import read_manifest
+from ml.training.persistence import read_manifest, saved_in_current_format
 from scripts import build_faiss_index, import_data
 
 
@@ -39,10 +39,13 @@ def ensure_data(db_count: int) -> None:
 
 
 def ensure_models(models_dir: str) -> None:
-    if read_manifest(models_dir) is not None:
+    if saved_in_current_format(models_dir):
         _say(f"models found in {models_dir}: skipping training")
         return
-    _say("no trained models: training all of them on the database's ratings")
+    if read_manifest(models_dir) is not None:
+        _say("the saved models are of an older format: training all of them again")
+    else:
+        _say("no trained models: training all of them on the database's data")
     train.main(["--all"])
 
 

@@ -14,7 +14,6 @@ their list is ever recommended. Each item says ``because`` of which of the user'
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +22,13 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from app.db import anime as anime_db
-from app.db import list_entries as list_db
 from app.db import ratings as ratings_db
-from app.db import watch_history as history_db
 from app.errors import BadRequest
 from app.services import user_lookup
 from app.services.model_registry import ModelRegistry, ModelSet
 from app.services.similar_service import get_similar_anime
 from app.services.ttl_cache import TtlCache
-from ml.data import INTERACTION_STATUSES
+from app.services.user_state import UserState, read_user_state
 from ml.models import DEFAULT_MODEL, SERVED_MODELS
 from ml.training.top_n import TopN
 
@@ -98,32 +95,6 @@ def _existing_user_marker(db: Database, user_id: str) -> tuple[ObjectId, datetim
     """(user ObjectId, when its ratings or list last changed if stamped); BadRequest or
     NotFound."""
     return user_lookup.ratings_marker(user_id, db=db)
-
-
-@dataclass(frozen=True)
-class UserState:
-    """What a user has done now: ratings, titles watched (or listed as watching, completed, on
-    hold, planned) and every anime never to recommend (all of those and the rest of the list)."""
-
-    ratings: dict[int, float]
-    watched: set[int]
-    hidden: set[int]
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.ratings and not self.watched
-
-    def seen(self) -> list[int]:
-        return sorted(set(self.ratings) | self.watched)
-
-
-def read_user_state(db: Database, user: ObjectId) -> UserState:
-    """The user's ratings, watched entries and list, three indexed queries."""
-    ratings = ratings_db.rating_map_for_user(db, user)
-    statuses = list_db.status_map_for_user(db, user)
-    listed = {anime for anime, status in statuses.items() if status in INTERACTION_STATUSES}
-    watched = history_db.watched_by_user(db, user) | listed
-    return UserState(ratings, watched - set(ratings), set(ratings) | watched | set(statuses))
 
 
 def _unchanged_since(top: TopN | None, changed_at: datetime | None) -> bool:

@@ -21,10 +21,10 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from app.db import anime as anime_db
-from app.db import ratings as ratings_db
 from app.errors import NotFound, ServiceUnavailable
 from app.services.anime_service import to_public
 from app.services.user_lookup import require_user
+from app.services.user_state import read_user_state
 from ml.exceptions import IndexNotBuiltError
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def get_similar_anime(
     user = require_user(user_id, db=db)["_id"]
     if not _documents(db, cache, [anime_id]):
         raise NotFound(f"anime {anime_id} not found")
-    exclude = set(ratings_db.rating_map_for_user(db, user)) | {anime_id}
+    exclude = read_user_state(db, user).hidden | {anime_id}
     fetch = min(n + len(exclude), MAX_FETCH)
     model = _cf_model(registry)
     content_hits = _content(index, anime_id, fetch)

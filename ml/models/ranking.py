@@ -30,7 +30,7 @@ CANDIDATES = 200
 #: Weight of the popularity tie-break next to interaction scores scaled to at most 1.
 TIE_BREAK = 1e-6
 #: Like-factor temperatures (fractions of the rating scale's span) tried on validation.
-LIKE_GRID: tuple[float | None, ...] = (None, 0.05, 0.1, 0.2)
+LIKE_GRID: tuple[float | None, ...] = (None, 0.05, 0.1, 0.2, 0.4)
 #: Validation users ranked at most when choosing hyper-parameters (a seeded sample above).
 VALIDATION_USERS = 1000
 VALIDATION_K = 10
@@ -118,7 +118,11 @@ class ValidationTargets:
         """Mean NDCG@VALIDATION_K of ranked item indices, one row per user."""
         if not len(self.users):
             return 0.0
-        return float(ranking_scores(top, self.relevant, VALIDATION_K)[2].mean())
+        return float(self.ndcg_per_user(top).mean())
+
+    def ndcg_per_user(self, top: np.ndarray) -> np.ndarray:
+        """NDCG@VALIDATION_K of each user's ranked item indices."""
+        return ranking_scores(top, self.relevant, VALIDATION_K)[2]
 
 
 def validation_targets(

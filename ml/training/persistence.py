@@ -54,6 +54,24 @@ def read_manifest(models_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
+def saved_in_current_format(models_dir: str | os.PathLike[str]) -> bool:
+    """True when a manifest is readable and every model it names was saved in the format this
+    code reads (models saved by an older version must be trained again)."""
+    from ml.models.base import FORMAT_VERSION, META_FILE
+
+    manifest = read_manifest(models_dir)
+    if manifest is None:
+        return False
+    for entry in manifest.get("models", {}).values():
+        try:
+            meta = json.loads((Path(models_dir) / entry["path"] / META_FILE).read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if meta.get("format") != FORMAT_VERSION:
+            return False
+    return True
+
+
 def write_manifest(models_dir: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
     """Write manifest.json atomically: a temporary file in the same directory, fsync, os.replace."""
     directory = Path(models_dir)

@@ -99,3 +99,31 @@ def test_save_records_component_classes(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         loaded.predict_many(users, items), model.predict_many(users, items)
     )
+
+
+def test_given_fitted_components_and_weights_it_predicts_and_recommends_without_fit() -> None:
+    """HybridWeightedCF(user_based_model=..., item_based_model=..., user_weight=0.4,
+    item_weight=0.6).predict(u, i), as the reference design's usage example reads."""
+    ratings = two_taste_groups()
+    fitted_user = UserBasedCF(k=3, min_support=2).fit(ratings)
+    fitted_item = ItemBasedCF(k=3, min_support=2).fit(ratings)
+    hybrid = HybridWeightedCF(
+        user_based_model=fitted_user, item_based_model=fitted_item, user_weight=0.4, item_weight=0.6
+    )
+    user, anime = ratings["user_id"].iloc[3], 105
+    expected = 0.4 * fitted_user.predict(user, anime) + 0.6 * fitted_item.predict(user, anime)
+    assert hybrid.predict(user, anime) == pytest.approx(expected)
+    rated = set(ratings.loc[ratings["user_id"] == user, "anime_id"])
+    recommended = hybrid.recommend(user, n=10)
+    assert {anime for anime, _ in recommended} == set(range(100, 110)) - rated
+    refitted = HybridWeightedCF(user_based_model=fitted_user, item_based_model=fitted_item)
+    refitted.fit(ratings)  # fit() still learns the weights
+    assert sum(refitted.weights.values()) == pytest.approx(1.0)
+
+
+def test_an_unfitted_component_without_fit_is_not_fitted() -> None:
+    from ml.exceptions import NotFittedError
+
+    hybrid = HybridWeightedCF(user_based_model=UserBasedCF(), item_based_model=ItemBasedCF())
+    with pytest.raises(NotFittedError):
+        hybrid.predict("u", 1)

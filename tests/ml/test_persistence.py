@@ -50,3 +50,17 @@ def test_save_run_keeps_models_not_retrained_and_prunes_old_versions(tmp_path: P
     assert kept == {"v1", "v5", "v4", "v3"}  # v1 still serves the baseline
     loaded = persistence.load_model(tmp_path, "baseline")
     assert loaded.predict(1, 100) == baseline.predict(1, 100)
+
+
+def test_saved_in_current_format_tells_when_to_train_again(tmp_path: Path) -> None:
+    from ml.models import BaselinePredictor
+
+    assert not persistence.saved_in_current_format(tmp_path)  # nothing saved
+    model = BaselinePredictor().fit(clean_ratings(watched_and_rated()))
+    persistence.save_run(
+        {"baseline": model}, tmp_path, metrics={}, data_summary={}, params={}, version="v1"
+    )
+    assert persistence.saved_in_current_format(tmp_path)
+    meta = tmp_path / "versions" / "v1" / "baseline" / "meta.json"
+    meta.write_text(meta.read_text().replace('"format": 2', '"format": 1'))
+    assert not persistence.saved_in_current_format(tmp_path)  # an older format: train again

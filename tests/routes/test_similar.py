@@ -62,6 +62,13 @@ def test_rated_anime_are_left_out(client, db, semantic_index, alice) -> None:
     assert 1575 not in ids(client.get(url(alice, 30, n=5)))
 
 
+def test_watched_and_listed_anime_are_left_out(client, db, semantic_index, alice) -> None:
+    first, second = ids(client.get(url(alice, 30, n=3)))[:2]
+    db.watch_history.insert_one({"user_id": alice["_id"], "anime_id": first, "action": "watched"})
+    db.list_entries.insert_one({"user_id": alice["_id"], "anime_id": second, "status": "dropped"})
+    assert not {first, second} & set(ids(client.get(url(alice, 30, n=3))))
+
+
 def test_hybrid_blends_cf_and_content(app, client, semantic_index, alice) -> None:
     app.extensions["model_registry"] = FakeRegistry({"item_based": FakeItemCF()})
     response = client.get(url(alice, 30, n=5))
