@@ -4,14 +4,15 @@
     MODELS_DIR=/tmp/serving_bench/models RATELIMIT_ENABLED=false LOG_LEVEL=WARNING \
     python -m bench.serving_breakdown --users /tmp/serving_bench/users_1000.json
 
-In-process (Flask test client, one request at a time, no HTTP server): the two per-request
-queries (user exists, the user's current ratings) are timed around their app.db functions.
+In-process (Flask test client, one request at a time, no HTTP server): every function of the
+data-access modules a request reads (users, ratings, list entries, watch history) is timed.
 Prints the medians per scenario, in ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import statistics
 import time
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from app import create_app
-from app.db import ratings as ratings_db
-from app.db import users as users_db
+from app.db import list_entries, ratings, users, watch_history
+
+DATA_ACCESS = (users, ratings, list_entries, watch_history)
 
 SCENARIOS = (
     ("ncf", "known", "ncf"),
@@ -49,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", required=True, help="users.json from bench.serving_data")
     parser.add_argument("--requests", type=int, default=140)
     args = parser.parse_args(argv)
-    users_db.find_by_id = timed(users_db.find_by_id)
-    ratings_db.rating_map_for_user = timed(ratings_db.rating_map_for_user)
+    for module in DATA_ACCESS:
+        for name, function in list(vars(module).items()):
+            if inspect.isfunction(function) and function.__module__ == module.__name__:
+                setattr(module, name, timed(function))
     client = create_app().test_client()
     lists = json.loads(Path(args.users).read_text())
     for scenario, group, model in SCENARIOS:

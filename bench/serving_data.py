@@ -5,23 +5,22 @@
 1. bench.synthetic's full-scale ratings (69,600 users, 9,927 anime, 6.34 M ratings); user n
    becomes the ObjectId ``ab`` + n in hex, item ranks map onto the real anime by members.
 2. The admin job's training code (training_service.train_all_models) on that frame: every model,
-   metrics into ``model_metrics``, top-N precomputed, under ``<out>/models``.
+   metrics into ``model_metrics``, every training user's top-N lists, under ``<out>/models``.
 3. The database (MONGODB_URI / the embedded server): the anime catalogue, all 69,600 users, the
    complete rating lists of ``--known`` sampled users (the rows a recommendation request reads),
    ``--foldin`` new users with 5-40 ratings each (never trained on) and ``--empty`` users with none.
    Every user's ratings are not imported: the embedded server inserts ~4k documents/s, and a
    request's rating lookup goes through the ``user_id`` index whatever the collection's size.
    Users with ratings carry the ``ratings_changed_at`` stamp of their insertion, which comes
-   before the training snapshot (``training_service.snapshot_time``, taken after the database is
-   filled): like users who have not rated since the last training run, known users are answered
-   from their precomputed list without a ratings query.
+   before the training snapshot (the time the database is filled): like users who have not rated
+   since the last training run, known users are answered from their precomputed list without a
+   ratings query.
 4. ``<out>/users.json``: the three lists of user ids bench/load.py draws from.
 
-``--quick user_based,item_based,ncf,hybrid --epochs 1 --top-n-users 1000`` replaces step 2 when the
-full evaluation run does not fit the time at hand: the models are fitted on every rating with no
-split or evaluation (NCF for ``--epochs``), published the same way, and top-N lists are
-precomputed for the first ``--top-n-users`` known users only (serving reads one row per request
-either way). ``--users/--items/--ratings`` scale the dataset down; ``--skip-db`` keeps the database.
+``--quick user_based,item_based,ncf,hybrid --epochs 1`` replaces step 2 when the full evaluation
+run does not fit the time at hand: the models are fitted on every rating with no split or
+evaluation (NCF for ``--epochs``) and published with their lists the same way.
+``--users/--items/--ratings`` scale the dataset down; ``--skip-db`` keeps the database.
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ from app.db.users import RATINGS_CHANGED_AT
 from app.services import training_service
 from app.services.import_service import _anime_documents, read_anime_csv
 from bench.synthetic import FULL_ITEMS, FULL_RATINGS, FULL_USERS, generate
+from ml.data import TrainingData
 
 log = logging.getLogger("bench.serving_data")
 ANIME_CSV = Path(__file__).resolve().parent.parent / "data" / "sample" / "anime.csv"
@@ -111,26 +111,26 @@ def fill_database(
 
 
 def fit_for_serving(
-    ratings: pd.DataFrame,
-    names: list[str],
-    epochs: int,
-    models_dir: Path,
-    as_of: datetime,
-    only_users: list[str] | None = None,
+    ratings: pd.DataFrame, names: list[str], epochs: int, models_dir: Path, as_of: datetime
 ) -> str:
-    """Fit ``names`` on every rating (no split, no evaluation), publish them, precompute top-N.
+    """Fit ``names`` on every rating (no split, no evaluation), publish them with their lists.
 
     The quick path for models whose full-scale evaluation run does not fit the time at hand;
     serving reads the same files either way.
     """
     from ml.models import MODEL_CLASSES
     from ml.training.persistence import save_run
+    from ml.training.top_n import write_top_n
 
     models: dict[str, Any] = {}
     for name in names:
         started = time.perf_counter()
         if name == "hybrid":  # blends the components fitted above (fits only its weights)
-            parts = {f"{part}_model": models[part] for part in ("user_based", "item_based", "ncf")}
+            parts = {
+                f"{part}_model": models[part]
+                for part in ("user_based", "item_based", "ncf", "ease")
+                if part in models
+            }
             model = MODEL_CLASSES[name](**parts)
         else:
             settings = {"epochs": epochs} if name == "ncf" else {}
@@ -142,10 +142,8 @@ def fit_for_serving(
         params={"note": "bench.serving_data --quick"},
     )  # fmt: skip
     started = time.perf_counter()
-    training_service.precompute_top_n(
-        models_dir, version, only_users=only_users, ratings=ratings, ratings_as_of=as_of
-    )
-    log.info("precomputed top-N of %s in %.0f s", names, time.perf_counter() - started)
+    write_top_n(models_dir, version, models, snapshot=ratings, ratings_as_of=as_of)
+    log.info("wrote the lists of %s in %.0f s", names, time.perf_counter() - started)
     return version
 
 
@@ -164,9 +162,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-db", action="store_true", help="keep the database as it is")
     parser.add_argument("--quick", help="comma-separated models to fit without evaluation")
     parser.add_argument("--epochs", type=int, default=1, help="NCF epochs with --quick")
-    parser.add_argument(
-        "--top-n-users", type=int, help="with --quick: precompute top-N for this many known users"
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = load_config()
@@ -177,20 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_db:
         lists = fill_database(db, ratings, anime, args)
         (args.out / "users.json").write_text(json.dumps(lists))
-    as_of = training_service.snapshot_time(db)
+    as_of = datetime.now(UTC)
     if args.quick:
-        lists = json.loads((args.out / "users.json").read_text())
-        only = lists["known"][: args.top_n_users] if args.top_n_users else None
-        fit_for_serving(
-            ratings, args.quick.split(","), args.epochs, args.out / "models", as_of, only
-        )
+        fit_for_serving(ratings, args.quick.split(","), args.epochs, args.out / "models", as_of)
     elif not args.skip_training:
         started = time.perf_counter()
         result = training_service.train_all_models(
             db=db,
             models_dir=args.out / "models",
-            ratings=ratings,
-            ratings_as_of=as_of,
+            data=TrainingData(ratings, read_at=as_of),
             progress=lambda step, fraction: log.info("%3.0f%% %s", 100 * fraction, step),
         )
         log.info("trained %s in %.0f s", result["version"], time.perf_counter() - started)

@@ -1,7 +1,8 @@
 """Training's MongoDB adapter: read what a run learns from, record run metrics.
 
-The only ml module that imports pymongo (ml.models, ml.services and ml.training.evaluate never
-do); the training CLI and the admin training job both read through ``load_training_data``.
+The one ml module that queries MongoDB (ml.models, ml.services and ml.training.evaluate never
+import pymongo); the training CLI and the admin training job both read through
+``load_training_data``.
 ``MONGODB_URI`` unset or "embedded" means the app's embedded nx-27017 server, found through
 the port file ``<EMBEDDED_DB_PATH>.port`` that app/db/embedded.py writes ({"port": N, "pid": P});
 this module does not start it (that belongs to the app).

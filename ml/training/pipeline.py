@@ -69,7 +69,7 @@ class RunResult:
     report_paths: dict[str, Path] = field(default_factory=dict)
 
     def metric_documents(self) -> list[dict[str, Any]]:
-        """One model_metrics document per model (the seed's schema plus the run settings)."""
+        """One model_metrics document per model (the metrics, then the run's settings)."""
         documents = []
         for name, metrics in self.metrics.items():
             document: dict[str, Any] = {"model_name": name}

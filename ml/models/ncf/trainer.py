@@ -139,7 +139,7 @@ def rmse(net: NeuMF, data: Batch) -> float:
 
 
 class NCFTrainer:
-    """Fits a NeuMF in place; ``fit`` for index tensors, ``fit_batches`` for a seed-style loader."""
+    """Fits a NeuMF in place; ``fit`` for index tensors, ``fit_batches`` for a DataLoader."""
 
     def __init__(self, net: NeuMF, config: TrainerConfig | None = None) -> None:
         self.net = net
