@@ -2,8 +2,9 @@
 
     python -m bench.serving_data --out /tmp/serving_bench --db serving_bench
 
-1. bench.synthetic's full-scale ratings (69,600 users, 9,927 anime, 6.34 M ratings); user n
-   becomes the ObjectId ``ab`` + n in hex, item ranks map onto the real anime by members.
+1. bench.synthetic's full-scale ratings (69,600 users, 9,927 anime, 6.34 M ratings and 1.48 M
+   watched-not-rated rows); user n becomes the ObjectId ``ab`` + n in hex, item ranks map onto
+   the real anime by members.
 2. The admin job's training code (training_service.train_all_models) on that frame: every model,
    metrics into ``model_metrics``, every training user's top-N lists, under ``<out>/models``.
 3. The database (MONGODB_URI / the embedded server): the anime catalogue, all 69,600 users, the
@@ -43,7 +44,7 @@ from app.db.indexes import ensure_indexes
 from app.db.users import RATINGS_CHANGED_AT
 from app.services import training_service
 from app.services.import_service import _anime_documents, read_anime_csv
-from bench.synthetic import FULL_ITEMS, FULL_RATINGS, FULL_USERS, generate
+from bench.synthetic import FULL_ITEMS, FULL_RATINGS, FULL_USERS, FULL_WATCHED, generate
 from ml.data import TrainingData
 
 log = logging.getLogger("bench.serving_data")
@@ -57,7 +58,7 @@ def user_oid(n: int) -> ObjectId:
 
 def synthetic_frame(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ratings with ObjectId-string users and real anime ids, the anime catalogue)."""
-    ratings = generate(args.users, args.items, args.ratings, seed=args.seed)
+    ratings = generate(args.users, args.items, args.ratings, n_watched=args.watched, seed=args.seed)
     anime = read_anime_csv(ANIME_CSV).sort_values("members", ascending=False, kind="stable")
     by_count = ratings["anime_id"].value_counts().index.to_numpy()
     real = anime["anime_id"].to_numpy()[: len(by_count)]
@@ -94,7 +95,7 @@ def fill_database(
     ]  # fmt: skip
     _insert(db.users, docs)
     known = sorted(rng.choice(users, size=args.known, replace=False).tolist())
-    rows = ratings.loc[ratings["user_id"].isin(set(known))]
+    rows = ratings.loc[ratings["user_id"].isin(set(known)) & (ratings["rating"] >= 0)]
     popular = ratings["anime_id"].value_counts().index.to_numpy()[:2000]
     extra = []
     for user in foldin:
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=FULL_USERS, help="synthetic users")
     parser.add_argument("--items", type=int, default=FULL_ITEMS, help="synthetic anime")
     parser.add_argument("--ratings", type=int, default=FULL_RATINGS, help="synthetic ratings")
+    parser.add_argument("--watched", type=int, default=FULL_WATCHED, help="watched, not rated")
     parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--skip-db", action="store_true", help="keep the database as it is")
     parser.add_argument("--quick", help="comma-separated models to fit without evaluation")

@@ -122,7 +122,7 @@ class Recommender(ABC):
     def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Predicted ratings of each user's candidate items (-1: padding), NaN where the model
         has no answer (the ranking fills in the baseline and clips)."""
-        return _gather(self._score_users(np.asarray(user_idx, dtype=np.int64)), candidates)
+        return gather_columns(self._score_users(np.asarray(user_idx, dtype=np.int64)), candidates)
 
     def _filled_ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """`_ratings_at` with the baseline where the model has no answer, clipped to the scale."""
@@ -337,8 +337,10 @@ class Recommender(ABC):
             hidden = excluded.tocoo()
             scores[hidden.row, hidden.col] = -np.inf
             items, _ = top_k_rows(scores, k)
-            return items, _gather(scores, items)
+            return items, gather_columns(scores, items)
         candidates, stage = stage_one(interaction, excluded, self._tie_break(), max(k, CANDIDATES))
+        if self.like_temperature is None:  # stage one's order stands: rate the k kept alone
+            return candidates[:, :k], ratings_of(candidates[:, :k])
         ratings = ratings_of(candidates)
         like = like_factor(ratings, self.rating_min, self.rating_max, self.like_temperature)
         return stage_two(candidates, stage, ratings, k, like)
@@ -407,7 +409,7 @@ class Recommender(ABC):
         top, chosen = self._rank(
             interaction,
             excluded,
-            lambda c: _gather(predicted[None, :], c),
+            lambda c: gather_columns(predicted[None, :], c),
             lambda: predicted[None, :],
             n,
         )
@@ -562,7 +564,7 @@ def _best(scores: Mapping[Any, float]) -> Any:
     return max(scores, key=scores.__getitem__)
 
 
-def _gather(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
+def gather_columns(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """matrix[r, columns[r, j]] with NaN where columns is -1 (broadcast over one-row matrices)."""
     safe = np.maximum(columns, 0)
     rows = (

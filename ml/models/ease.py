@@ -65,8 +65,9 @@ class EASE(Recommender):
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
         interactions = data.interactions()
         self._mean_count = interactions.nnz / max(data.n_items, 1)
-        gram = item_cooccurrence(interactions)
         tuning = validation is not None and len(validation) > 0
+        # Kept for the lam grid as float32 (counts below 2^24 are exact), else solved in place.
+        gram = item_cooccurrence(interactions, dtype=np.float32 if tuning else np.float64)
         self.weights = self._solve(gram, self.lam, keep=tuning)
         self._gram = gram if tuning else None
 
@@ -78,23 +79,29 @@ class EASE(Recommender):
         results: dict[float, float] = {}
         for scale in sorted(set(self.config.lam_grid)):
             self.config = replace(self.config, lam_scale=scale)
+            self.weights = None  # freed before the next solve: one n x n result at a time
             self.weights = self._solve(gram, self.lam, keep=True)
             results[scale] = self._validation_ndcg(targets, [None])[None]
             log.info("ease: lam_scale %s, validation NDCG@10 %.4f", scale, results[scale])
         best = max(results, key=results.__getitem__)
         if best != self.config.lam_scale:
             self.config = replace(self.config, lam_scale=best)
+            self.weights = None
             self.weights = self._solve(gram, self.lam, keep=False)
 
     @staticmethod
     def _solve(gram: np.ndarray, lam: float, *, keep: bool) -> np.ndarray:
         """B = I - P diag(1 / diag(P)), P = (G + lam I)^-1 by Cholesky (float32 result).
 
-        Works in place on ``gram`` (float64) unless ``keep``; the lower triangle is filled from
-        the upper one by blocks, so the peak is one n x n float64 matrix besides the result.
+        Works in place on a float64 ``gram`` unless ``keep`` (a float32 one is copied); the lower
+        triangle is filled from the upper one by blocks, so the peak is one n x n float64 matrix
+        besides the result (and a kept gram).
         """
+        converted = gram.dtype != np.float64  # the conversion is a copy already
         symmetric = np.asarray(gram, dtype=np.float64).T  # F-ordered view of a C-ordered matrix
-        regularised = np.array(symmetric, order="F", copy=True) if keep else symmetric
+        regularised = (
+            np.array(symmetric, order="F", copy=True) if keep and not converted else symmetric
+        )
         regularised[np.diag_indices_from(regularised)] += lam
         factor, info = lapack.dpotrf(regularised, lower=0, clean=0, overwrite_a=1)
         if info != 0:

@@ -414,11 +414,16 @@ class HybridWeightedCF(Recommender):
         self,
         user_idx: np.ndarray,
         scores_of: Callable[[str, Recommender, np.ndarray], np.ndarray | None] | None = None,
+        *,
+        weighted_only: bool = False,
     ) -> dict[str, np.ndarray]:
         """Each ranking component's interaction scores on the hybrid's items, non-negative and
-        divided by the user's largest (0 where it has none)."""
+        divided by the user's largest (0 where it has none); ``weighted_only``: only of the
+        components with a ranking weight."""
         parts = {}
         for name, model in self.components.items():
+            if weighted_only and not self.rank_weights.get(name, 0.0):
+                continue
             users = self._component_users(name, user_idx)
             if scores_of is None:
                 scores = model._interaction_scores(np.maximum(users, 0))
@@ -435,18 +440,21 @@ class HybridWeightedCF(Recommender):
         return parts
 
     def _blend_interactions(
-        self, parts: dict[str, np.ndarray], weights: dict[str, float] | None = None
+        self, parts: dict[str, np.ndarray], weights: dict[str, float] | None = None, rows: int = 0
     ) -> np.ndarray:
-        """sum_m w_m part_m (the ranking weights unless ``weights`` are given)."""
+        """sum_m w_m part_m (the ranking weights unless ``weights`` are given); ``rows`` zeros
+        when there are no parts."""
         chosen = self.rank_weights if weights is None else weights
-        total = np.zeros((len(next(iter(parts.values()))), len(self.items)))
+        rows = len(next(iter(parts.values()))) if parts else rows
+        total = np.zeros((rows, len(self.items)))
         for name, part in parts.items():
             total += chosen.get(name, 0.0) * part
         return total
 
     def _interaction_scores(self, user_idx: np.ndarray) -> np.ndarray | None:
         self._check_fitted()
-        return self._blend_interactions(self._normalised_interactions(user_idx))
+        parts = self._normalised_interactions(user_idx, weighted_only=True)
+        return self._blend_interactions(parts, rows=len(user_idx))
 
     def _fold_in_interaction_scores(
         self, rows: sp.csr_matrix, user_idx: np.ndarray
@@ -463,7 +471,8 @@ class HybridWeightedCF(Recommender):
             )
             return model._fold_in_interaction_scores(local, users)
 
-        return self._blend_interactions(self._normalised_interactions(user_idx, folded))
+        parts = self._normalised_interactions(user_idx, folded, weighted_only=True)
+        return self._blend_interactions(parts, rows=rows.shape[0])
 
     def _contributions(self, seen: np.ndarray, items: np.ndarray) -> np.ndarray | None:
         """The item-based component's contributions (its item-item part of the blend)."""

@@ -98,8 +98,28 @@ class NeuralCFConfig:
     rank_lr: float = 2e-3
     rank_l2: float = 1e-5
     rank_batch_size: int = 1024
+    rank_patience: int = 3
     #: Like factor temperature of the ranking (fraction of the scale's span; None: off).
     like_temperature: float | None = 0.1
+    #: Settings that replace the ones above on more than SMALL_DATA_RATINGS ratings, where an
+    #: epoch costs minutes: larger mini-batches, fewer sampled negatives, stop at the first
+    #: epoch without progress (measured on 6.34 M synthetic ratings, BENCHMARKS.md).
+    large_data: dict[str, Any] = field(
+        default_factory=lambda: {
+            "batch_size": 4096,
+            "rank_batch_size": 8192,
+            "rank_negatives": 4,
+            "patience": 1,
+            "rank_patience": 1,
+        }
+    )
+
+    def for_ratings(self, n_ratings: int) -> NeuralCFConfig:
+        """The settings used on ``n_ratings`` ratings (``large_data`` applied above
+        SMALL_DATA_RATINGS)."""
+        if n_ratings <= SMALL_DATA_RATINGS:
+            return self
+        return replace(self, **self.large_data)
 
     def interaction_config(self) -> InteractionConfig:
         """Training settings of the ranking head."""
@@ -110,6 +130,7 @@ class NeuralCFConfig:
             lr=self.rank_lr,
             negatives=self.rank_negatives,
             l2=self.rank_l2,
+            patience=self.rank_patience,
             seed=self.seed,
             num_threads=self.num_threads,
         )
@@ -195,6 +216,7 @@ class NeuralCF(Recommender):
 
     # ----------------------------------------------------------------- training
     def _fit(self, data: RatingsData, validation: pd.DataFrame | None) -> None:
+        self.config = self.config.for_ratings(len(data.rating))
         users = data.user_idx.astype(np.int64)
         items = data.item_idx.astype(np.int64)
         ratings = data.rating

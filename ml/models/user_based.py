@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
-from ml.models.base import Recommender
+from ml.models.base import Recommender, gather_columns
 from ml.models.knn.batched import cost_blocks, expand_rows, first_k_weighted
 from ml.models.knn.cosine import neighbours_of_row, row_cosine_top_k
 from ml.models.knn.lookup import RatingLookup, deviation_lookup, weighted_top_k
@@ -219,8 +219,20 @@ class UserBasedCF(Recommender):
         return base + weighted_top_k(found.T, cand_sims[None, :], devs.T, self.k, self.damping)
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        """Batched `_score_user`: the ratings of every stored neighbour of the block's users,
-        the k most similar neighbours who rated each item kept per (user, item)."""
+        return self._scores_where(np.asarray(user_idx, dtype=np.int64), None)
+
+    def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """`_score_users` of each user's candidates alone (the ranking's second stage)."""
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        wanted = np.zeros((len(user_idx), len(self.items)), dtype=bool)
+        rows, slots = np.nonzero(candidates >= 0)
+        wanted[rows, candidates[rows, slots]] = True
+        return gather_columns(self._scores_where(user_idx, wanted), candidates)
+
+    def _scores_where(self, user_idx: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
+        """Batched `_score_user` (NaN elsewhere than ``wanted``, rows x items, None: every
+        item): the ratings of every stored neighbour of a block's users, the k most similar
+        neighbours who rated each wanted item kept per (user, item)."""
         neighbours, sims, _, lookup = self._state()
         n_items, ratings = len(self.items), lookup.matrix
         out = np.full((len(user_idx), n_items), np.nan)
@@ -229,11 +241,16 @@ class UserBasedCF(Recommender):
         row_lengths = np.diff(ratings.indptr)
         costs = np.where(lists >= 0, row_lengths[np.maximum(lists, 0)], 0).sum(axis=1)
         for block in cost_blocks(costs, BATCH_CANDIDATES):
-            users = user_idx[known[block]]
+            rows = known[block]
+            users = user_idx[rows]
             rank, local = np.nonzero((neighbours[users] >= 0).T)  # rank-major order
             pair, position = expand_rows(ratings.indptr, neighbours[users[local], rank])
+            items = ratings.indices[position]
+            if wanted is not None:
+                keep = wanted[rows[local[pair]], items]
+                pair, position, items = pair[keep], position[keep], items[keep]
             agg = first_k_weighted(
-                local[pair] * n_items + ratings.indices[position],
+                local[pair] * n_items + items,
                 rank[pair],
                 sims[users[local], rank][pair],
                 ratings.data[position] - lookup.OFFSET,
@@ -241,9 +258,12 @@ class UserBasedCF(Recommender):
                 self.k,
                 self.damping,
             ).reshape(len(users), n_items)
-            items = np.arange(n_items)
-            base = self._base(np.repeat(users, n_items), np.tile(items, len(users)))
-            out[known[block]] = base.reshape(len(users), n_items) + agg
+            if wanted is None:
+                at_user, at_item = np.divmod(np.arange(len(users) * n_items), n_items)
+            else:
+                at_user, at_item = np.nonzero(wanted[rows])
+            base = self._base(users[at_user], at_item)
+            out[rows[at_user], at_item] = base + agg[at_user, at_item]
         return out
 
     def neighbours_of(self, user_id: Any) -> list[tuple[Any, float]]:

@@ -31,10 +31,15 @@ from ml.models import (
     UserBasedCF,
 )
 from ml.models.ncf.trainer import EpochStats
+from ml.models.neural_cf import NeuralCFConfig
 
 ProgressFn = Callable[[str, float], None]
 #: The hybrid's components, trained in the same run before it.
 HYBRID_COMPONENTS = ("user_based", "item_based", "ncf", "ease")
+#: The models each model is built on (trained before it).
+DEPENDS_ON: dict[str, tuple[str, ...]] = {"hybrid": HYBRID_COMPONENTS}
+#: Trained in a thread of its own beside the others (ml.training.pipeline.run_beside).
+BESIDE = ("ncf",)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,11 @@ def ncf_settings(options: TrainOptions) -> dict[str, Any]:
     settings: dict[str, Any] = {"seed": options.seed}
     if options.epochs is not None:
         settings["epochs"] = options.epochs
-    if options.batch_size is not None:
+    if options.batch_size is not None:  # the given size on data of any size
         settings["batch_size"] = options.batch_size
+        large = NeuralCFConfig().large_data
+        large.pop("batch_size", None)
+        settings["large_data"] = large
     if options.num_threads is not None:
         settings["num_threads"] = options.num_threads
     return settings

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -34,7 +35,9 @@ from ml.models.base import Recommender
 from ml.splits import per_user_split, random_split, validation_split
 from ml.training.evaluate import EvaluationConfig, evaluate_model
 from ml.training.individual_trainers import (
+    BESIDE,
     COST,
+    DEPENDS_ON,
     ProgressFn,
     TrainContext,
     TrainOptions,
@@ -52,6 +55,8 @@ SPLITS = ("user", "random")
 VALIDATION_FRACTION = 0.2
 #: Up to this many ratings, every model is refitted on all of train after its choices.
 REFIT_MAX_RATINGS = 2_000_000
+#: Models evaluated at once (numpy, scipy and torch release the GIL: both cores work).
+EVALUATION_THREADS = 2
 METRIC_KEYS = ("rmse", "mae", "precision_at_k", "recall_at_k", "ndcg_at_k", "coverage", "k")
 
 
@@ -123,6 +128,7 @@ class _Progress:
 
     def __init__(self, names: list[str], callback: ProgressFn | None) -> None:
         self.callback = callback
+        self.reached = 0.0
         total = sum(COST.get(name, 1) for name in names)
         self.starts: dict[str, float] = {}
         done = 0.0
@@ -132,8 +138,11 @@ class _Progress:
         self.shares = {name: 0.55 * COST.get(name, 1) / total for name in names}
 
     def __call__(self, step: str, fraction: float) -> None:
+        """Report ``step`` at ``fraction``, never below a fraction reported before (models
+        fitted side by side report their own shares)."""
+        self.reached = max(self.reached, float(min(max(fraction, 0.0), 1.0)))
         if self.callback is not None:
-            self.callback(step, float(min(max(fraction, 0.0), 1.0)))
+            self.callback(step, self.reached)
 
     def model(self, name: str, fraction: float) -> None:
         self(f"training {name}", self.starts[name] + self.shares[name] * fraction)
@@ -153,22 +162,47 @@ def fit_models(
     fit_part, validation = validation_split(train, VALIDATION_FRACTION, options.seed)
     fitted: dict[str, Recommender] = {}
     times: dict[str, float] = {}
-    for name in names:
+
+    def fit_one(name: str) -> None:
         report.model(name, 0.0)
         ctx = TrainContext(fit_part, validation, options, fitted, partial(report.model, name))
         started = time.perf_counter()
         fitted[name] = train_one(name, ctx)
         times[name] = time.perf_counter() - started
         log.info("%s: fitted in %.1f s", name, times[name])
+
+    run_beside(names, fit_one)
     if not refit_all:
         return fitted, times
     refitted: dict[str, Recommender] = {}
-    for position, name in enumerate(names):
-        report(f"refitting {name}", 0.6 + 0.15 * position / len(names))
+
+    def refit_one(name: str) -> None:
+        report(f"refitting {name}", 0.6 + 0.15 * len(refitted) / len(names))
         started = time.perf_counter()
         refitted[name] = refit(name, fitted[name], train, refitted)
         times[name] += time.perf_counter() - started
+        log.info("%s: refitted in %.1f s", name, time.perf_counter() - started)
+
+    run_beside(names, refit_one)
     return refitted, times
+
+
+def run_beside(names: list[str], work: Callable[[str], None]) -> None:
+    """``work(name)`` for every name, in order, except that the models in BESIDE run in a
+    second thread from the start (torch, and most numpy and scipy kernels, release the GIL,
+    so a run keeps both cores busy); a model waits for those it is built on (``DEPENDS_ON``)."""
+    beside = [name for name in names if name in BESIDE]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside") as pool:
+        running = {name: pool.submit(work, name) for name in beside}
+        for name in names:
+            if name in running:
+                continue
+            for needed in DEPENDS_ON.get(name, ()):
+                if needed in running:
+                    running[needed].result()
+            work(name)
+        for future in running.values():
+            future.result()
 
 
 def train_models(
@@ -206,12 +240,19 @@ def train_models(
     refit_all = n_ratings <= REFIT_MAX_RATINGS
     fitted, times = fit_models(train, order, options, refit_all=refit_all, report=report)
     evaluation = EvaluationConfig(k=k, max_users=max_eval_users, seed=seed)
-    metrics: dict[str, dict[str, Any]] = {}
-    for position, name in enumerate(order):
-        report(f"evaluating {name}", 0.75 + 0.1 * position / len(order))
-        metrics[name] = evaluate_model(fitted[name], test, evaluation)
-        metrics[name]["training_time"] = times[name]
-        log.info("%s: %s", name, _brief(metrics[name]))
+    evaluated: dict[str, dict[str, Any]] = {}
+
+    def evaluate(name: str) -> None:
+        report(f"evaluating {name}", 0.75 + 0.1 * len(evaluated) / len(order))
+        result = evaluate_model(fitted[name], test, evaluation)
+        result["training_time"] = times[name]
+        log.info("%s: %s", name, _brief(result))
+        evaluated[name] = result
+
+    with ThreadPoolExecutor(max_workers=EVALUATION_THREADS, thread_name_prefix="eval") as pool:
+        for future in [pool.submit(evaluate, name) for name in reversed(order)]:
+            future.result()
+    metrics = {name: evaluated[name] for name in order}
     run = {
         "split": split,
         "test_size": test_size,

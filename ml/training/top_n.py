@@ -21,7 +21,9 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +46,8 @@ META_FILE = "meta.json"
 TOP_N_SIZE = 100
 TOP_N_BATCH = 256
 REASONS = 3
+#: Models ranked at once (numpy, scipy and torch release the GIL: both cores work).
+TOP_N_THREADS = 2
 
 Progress = Callable[[str, float], None]
 
@@ -160,12 +164,10 @@ def write_top_n(
     temp = final.with_name(final.name + f".tmp-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
-    written: list[str] = []
     users: list[str] | None = None
+    jobs: list[tuple[str, Recommender, sp.csr_matrix | None]] = []
     blocked, blocked_items = None, None  # the snapshot matrix, built once per item vocabulary
-    for position, (name, model) in enumerate(models.items()):
-        if progress is not None:
-            progress(f"precomputing top-{k} for {name}", position / max(len(models), 1))
+    for name, model in models.items():
         trained_on = [str(user) for user in model.users.to_list()] if model.users else []
         if users is None:
             users = trained_on
@@ -176,13 +178,25 @@ def write_top_n(
         same_items = blocked_items is not None and np.array_equal(blocked_items, model.items.raw)
         if snapshot is not None and not same_items:
             blocked, blocked_items = snapshot_matrix(model, users, snapshot), model.items.raw
-        raw_users = model.users.to_list() if model.users else []
-        lists = rank_everyone(model, raw_users, k, blocked)
+        jobs.append((name, model, blocked))
+    done: list[str] = []
+
+    def rank_and_save(name: str, model: Recommender, blocked: sp.csr_matrix | None) -> None:
+        if progress is not None:
+            progress(f"precomputing top-{k} for {name}", len(done) / max(len(jobs), 1))
+        started = time.perf_counter()
+        lists = rank_everyone(model, model.users.to_list() if model.users else [], k, blocked)
+        log.info("%s: %d lists in %.1f s", name, len(lists.items), time.perf_counter() - started)
         np.save(temp / f"{name}.items.npy", lists.items)
         np.save(temp / f"{name}.ratings.npy", lists.ratings)
         if lists.because is not None:
             np.save(temp / f"{name}.because.npy", lists.because)
-        written.append(name)
+        done.append(name)
+
+    with ThreadPoolExecutor(max_workers=TOP_N_THREADS, thread_name_prefix="top-n") as pool:
+        # Last first: the hybrid comes last in training order and, blending the others, costs most.
+        for future in [pool.submit(rank_and_save, *job) for job in reversed(jobs)]:
+            future.result()
     meta: dict[str, Any] = {"k": k, "ratings_as_of": None}
     if snapshot is not None and ratings_as_of is not None:
         # Stored dates have millisecond precision: a stamp in the same millisecond counts as later.
@@ -191,7 +205,7 @@ def write_top_n(
     (temp / META_FILE).write_text(json.dumps(meta, default=_iso))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(temp, final)
-    return written
+    return [name for name, _, _ in jobs]
 
 
 def read_ratings_as_of(directory: Path) -> datetime | None:

@@ -16,7 +16,8 @@ from ml.exceptions import DataError
 from ml.models import NeuralCF
 from ml.models.ncf.net import NeuMF
 from ml.models.ncf.trainer import NCFTrainer, TrainerConfig, rmse, tensors
-from ml.models.neural_cf import CONFIG_FILE, WEIGHTS_FILE
+from ml.models.neural_cf import CONFIG_FILE, SMALL_DATA_RATINGS, WEIGHTS_FILE, NeuralCFConfig
+from ml.training.individual_trainers import TrainOptions, ncf_settings
 from tests.ml.rating_data import two_taste_groups
 
 
@@ -199,3 +200,22 @@ def test_validation_of_unknown_pairs_only_means_no_early_stopping() -> None:
     model.fit(ratings, strangers)
     assert model.history is not None
     assert model.history.val_rmse == [] and model.history.best_epoch == 3
+
+
+def test_large_data_settings_apply_above_the_small_data_size_only() -> None:
+    config = NeuralCFConfig(batch_size=512)
+    assert config.for_ratings(SMALL_DATA_RATINGS) is config
+    large = config.for_ratings(SMALL_DATA_RATINGS + 1)
+    assert large.batch_size == config.large_data["batch_size"] != 512
+    assert (large.rank_negatives, large.patience) == (
+        config.large_data["rank_negatives"],
+        config.large_data["patience"],
+    )
+    assert large.for_ratings(SMALL_DATA_RATINGS + 1) == large
+    assert NeuralCFConfig(large_data={}).for_ratings(10**9).batch_size == 1024
+
+
+def test_an_explicit_batch_size_holds_on_large_data() -> None:
+    settings = ncf_settings(TrainOptions(batch_size=2048))
+    config = NeuralCF(**settings).config.for_ratings(SMALL_DATA_RATINGS + 1)
+    assert config.batch_size == 2048 and config.rank_batch_size == 8192

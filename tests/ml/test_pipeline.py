@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ml.training.persistence import load_model, read_manifest
-from ml.training.pipeline import clean_ratings, train_models
+from ml.training.pipeline import clean_ratings, run_beside, train_models
 from ml.training.top_n import load_top_n, top_n_dir
 from tests.ml.rating_data import watched_and_rated
 
@@ -71,3 +74,34 @@ def test_a_run_publishes_models_and_lists_that_leave_out_the_snapshot(tmp_path: 
         assert listed == [anime for anime, _ in expected] and not own & set(listed)
         assert np.allclose(predicted[: len(listed)], [r for _, r in expected])
         assert because is not None and because.shape == (len(items), 3)
+
+
+def test_run_beside_trains_ncf_in_a_second_thread_and_the_hybrid_after_it() -> None:
+    events: list[tuple[str, str, str]] = []
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        with lock:
+            events.append(("start", name, threading.current_thread().name))
+        if name == "ncf":
+            time.sleep(0.2)
+        with lock:
+            events.append(("end", name, threading.current_thread().name))
+
+    run_beside(["ease", "user_based", "ncf", "hybrid"], work)
+
+    main = threading.current_thread().name
+    threads = {name: thread for kind, name, thread in events if kind == "start"}
+    assert threads["ncf"] != main and threads["ease"] == main == threads["hybrid"]
+    order = [(kind, name) for kind, name, _ in events]
+    assert order.index(("start", "ncf")) < order.index(("end", "ease"))  # side by side
+    assert order.index(("end", "ncf")) < order.index(("start", "hybrid"))
+
+
+def test_run_beside_raises_what_the_second_thread_raised() -> None:
+    def work(name: str) -> None:
+        if name == "ncf":
+            raise ValueError("ncf failed")
+
+    with pytest.raises(ValueError, match="ncf failed"):
+        run_beside(["ease", "ncf"], work)

@@ -111,16 +111,21 @@ def train_interactions(
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
             net.train()
+            # Sample p < n_pos is positive p; sample n_pos + j pairs user j % n_pos with
+            # negatives[j]. Only the negatives and the order are materialised.
             n_pos = len(positives_u)
-            batch_users = positives_u.repeat(config.negatives + 1)
             negatives = torch.randint(0, n_items, (n_pos * config.negatives,), generator=generator)
-            batch_items = torch.cat([positives_i, negatives])
-            labels = torch.cat([torch.ones(n_pos), torch.zeros(n_pos * config.negatives)])
-            order = torch.randperm(len(labels), generator=generator)
+            order = torch.randperm(n_pos * (config.negatives + 1), generator=generator)
             for start in range(0, len(order), config.batch_size):
                 index = order[start : start + config.batch_size]
-                u, i = batch_users[index], batch_items[index]
-                loss = loss_fn(net(u, i), labels[index])
+                positive = index < n_pos
+                u = positives_u[index % n_pos]
+                i = torch.where(
+                    positive,
+                    positives_i[index.clamp(max=n_pos - 1)],
+                    negatives[(index - n_pos).clamp(min=0)],
+                )
+                loss = loss_fn(net(u, i), positive.float())
                 if config.l2:
                     penalty = net.user(u).pow(2).sum(1).mean() + net.item(i).pow(2).sum(1).mean()
                     loss = loss + config.l2 * penalty
