@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
-from ml.models.base import Recommender
+from ml.models.base import Recommender, gather_columns
 from ml.models.knn.batched import cost_blocks, expand_rows, first_k_weighted
 from ml.models.knn.cosine import cosine_top_k_from_counts, item_cooccurrence
 from ml.models.knn.lookup import RatingLookup, deviation_lookup, weighted_top_k
@@ -156,8 +156,20 @@ class ItemBasedCF(Recommender):
         return self._inverse
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        """Batched `_score_user`: every rating of the block's users is spread to the items that
-        list the rated item as a neighbour, then the k most similar per (user, item) are kept."""
+        return self._scores_where(np.asarray(user_idx, dtype=np.int64), None)
+
+    def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """`_score_users` of each user's candidates alone (the ranking's second stage)."""
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        wanted = np.zeros((len(user_idx), len(self.items)), dtype=bool)
+        rows, slots = np.nonzero(candidates >= 0)
+        wanted[rows, candidates[rows, slots]] = True
+        return gather_columns(self._scores_where(user_idx, wanted), candidates)
+
+    def _scores_where(self, user_idx: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
+        """Batched `_score_user` (NaN elsewhere than ``wanted``, rows x items, None: every
+        item): every rating of the block's users is spread to the items that list the rated
+        item as a neighbour, then the k most similar per (user, item) are kept."""
         _, _, lookup = self._state()
         biases = self._check_fitted()[2]
         indptr, inv_item, inv_rank, inv_sim = self._inverted()
@@ -168,12 +180,17 @@ class ItemBasedCF(Recommender):
         spread = np.diff(indptr)[ratings.indices[position]]
         costs = np.bincount(owner, weights=spread, minlength=len(known)).astype(np.int64)
         for block in cost_blocks(costs, BATCH_CANDIDATES):
-            users = user_idx[known[block]]
+            rows = known[block]
+            users = user_idx[rows]
             owner, position = expand_rows(ratings.indptr, users)
             devs = (ratings.data[position] - lookup.OFFSET).astype(np.float32).astype(np.float64)
             rating_of, entry = expand_rows(indptr, ratings.indices[position])
+            items = inv_item[entry]
+            if wanted is not None:
+                keep = wanted[rows[owner[rating_of]], items]
+                rating_of, entry, items = rating_of[keep], entry[keep], items[keep]
             agg = first_k_weighted(
-                owner[rating_of] * n_items + inv_item[entry],
+                owner[rating_of] * n_items + items,
                 inv_rank[entry],
                 inv_sim[entry],
                 devs[rating_of],
@@ -181,7 +198,12 @@ class ItemBasedCF(Recommender):
                 self.k,
                 self.damping,
             ).reshape(len(users), n_items)
-            out[known[block]] = biases.for_users(users) + agg
+            if wanted is None:
+                out[rows] = biases.for_users(users) + agg
+            else:
+                at_user, at_item = np.nonzero(wanted[rows])
+                base = biases.predict(users[at_user], at_item)
+                out[rows[at_user], at_item] = base + agg[at_user, at_item]
         return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, RatingLookup]:

@@ -95,6 +95,22 @@ def test_score_users_equals_the_pairwise_predictions(
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
+def test_ratings_at_candidates_equal_the_pairwise_predictions(
+    models: dict[str, Recommender], name: str
+) -> None:
+    model = models[name]
+    assert model.users is not None
+    user_idx = np.concatenate([[-1], np.arange(len(model.users))])
+    raw = [UNKNOWN, *model.users.raw.tolist()]
+    expected = pairwise(model, raw)
+    candidates = np.random.default_rng(0).integers(0, len(model.items), (len(user_idx), 12))
+    candidates[::3, -4:] = -1  # padding
+    found = model._filled_ratings_at(user_idx, candidates)
+    wanted = np.where(candidates >= 0, expected[np.arange(len(raw))[:, None], candidates], np.nan)
+    np.testing.assert_allclose(found, wanted, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_rank_everyone_leaves_out_blocked_items_like_recommend_exclude(
     models: dict[str, Recommender], name: str
 ) -> None:
