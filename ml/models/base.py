@@ -122,7 +122,15 @@ class Recommender(ABC):
     def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Predicted ratings of each user's candidate items (-1: padding), NaN where the model
         has no answer (the ranking fills in the baseline and clips)."""
-        return gather_columns(self._score_users(np.asarray(user_idx, dtype=np.int64)), candidates)
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        return gather_columns(self._scores_of_candidates(user_idx, candidates), candidates)
+
+    def _scores_of_candidates(
+        self, user_idx: np.ndarray, candidates: np.ndarray | None
+    ) -> np.ndarray:
+        """`_score_users`, right at least at each row's candidate items (-1: padding; None:
+        every item); models that can skip the other items override it."""
+        return self._score_users(user_idx)
 
     def _filled_ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """`_ratings_at` with the baseline where the model has no answer, clipped to the scale."""

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 
 from ml.data import RatingsData
 from ml.exceptions import NotFittedError
-from ml.models.base import Recommender, gather_columns
-from ml.models.knn.batched import cost_blocks, expand_rows, first_k_weighted
+from ml.models.base import Recommender
+from ml.models.knn.batched import candidate_mask, cost_blocks, expand_rows, first_k_weighted
 from ml.models.knn.cosine import neighbours_of_row, row_cosine_top_k
 from ml.models.knn.lookup import RatingLookup, deviation_lookup, weighted_top_k
 from ml.models.knn.similarity import centred, corated_similarity_top_k
@@ -219,22 +219,17 @@ class UserBasedCF(Recommender):
         return base + weighted_top_k(found.T, cand_sims[None, :], devs.T, self.k, self.damping)
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
-        return self._scores_where(np.asarray(user_idx, dtype=np.int64), None)
+        return self._scores_of_candidates(np.asarray(user_idx, dtype=np.int64), None)
 
-    def _ratings_at(self, user_idx: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """`_score_users` of each user's candidates alone (the ranking's second stage)."""
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        wanted = np.zeros((len(user_idx), len(self.items)), dtype=bool)
-        rows, slots = np.nonzero(candidates >= 0)
-        wanted[rows, candidates[rows, slots]] = True
-        return gather_columns(self._scores_where(user_idx, wanted), candidates)
-
-    def _scores_where(self, user_idx: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
-        """Batched `_score_user` (NaN elsewhere than ``wanted``, rows x items, None: every
-        item): the ratings of every stored neighbour of a block's users, the k most similar
+    def _scores_of_candidates(
+        self, user_idx: np.ndarray, candidates: np.ndarray | None
+    ) -> np.ndarray:
+        """Batched `_score_user` of each row's candidates (NaN elsewhere; None: every item):
+        the ratings of every stored neighbour of a block's users, the k most similar
         neighbours who rated each wanted item kept per (user, item)."""
         neighbours, sims, _, lookup = self._state()
         n_items, ratings = len(self.items), lookup.matrix
+        wanted = candidate_mask(candidates, n_items)
         out = np.full((len(user_idx), n_items), np.nan)
         known = np.flatnonzero(user_idx >= 0)
         lists = neighbours[user_idx[known]]

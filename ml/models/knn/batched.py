@@ -18,6 +18,16 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return owner, position
 
 
+def candidate_mask(candidates: np.ndarray | None, n_items: int) -> np.ndarray | None:
+    """rows x n_items, True at each row's candidate item indices (-1: padding); None for None."""
+    if candidates is None:
+        return None
+    wanted = np.zeros((len(candidates), n_items), dtype=bool)
+    rows, slots = np.nonzero(candidates >= 0)
+    wanted[rows, candidates[rows, slots]] = True
+    return wanted
+
+
 def cost_blocks(costs: np.ndarray, budget: int) -> Iterator[slice]:
     """Consecutive slices of ``costs`` whose sums stay within ``budget`` (at least one each)."""
     start, total = 0, 0
